@@ -1,0 +1,141 @@
+/**
+ * The one error family of the store layer. Every driver maps its wire failures
+ * onto these classes; messages never carry secrets.
+ *
+ * @module
+ */
+import { redact } from "./redact.ts";
+
+/** Options shared by every {@linkcode StoreError}. */
+export interface StoreErrorOptions {
+  /** The store, as its `toString()` prints it. */
+  store?: string | undefined;
+  /** The key the operation was about. */
+  key?: string | undefined;
+  /** The underlying error. */
+  cause?: unknown;
+  /** How many attempts were made before giving up. */
+  attempts?: number | undefined;
+}
+
+/** Base class of every store failure. The message is redacted on construction. */
+export class StoreError extends Error {
+  /** The store the operation ran against. */
+  readonly store: string | undefined;
+  /** The key the operation was about. */
+  readonly key: string | undefined;
+  /** How many attempts were made. */
+  attempts: number | undefined;
+
+  /**
+   * @param message What went wrong, sentence case.
+   * @param options Store, key and cause.
+   */
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "StoreError";
+    this.store = options.store;
+    this.key = options.key;
+    this.attempts = options.attempts;
+  }
+}
+
+/** The object or container does not exist. */
+export class NotFoundError extends StoreError {
+  /** @inheritdoc */
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/** Credentials are missing, wrong or do not allow the operation. */
+export class PermissionDeniedError extends StoreError {
+  /** @inheritdoc */
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options);
+    this.name = "PermissionDeniedError";
+  }
+}
+
+/** A precondition failed: the object exists already or changed meanwhile. */
+export class ConflictError extends StoreError {
+  /** @inheritdoc */
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options);
+    this.name = "ConflictError";
+  }
+}
+
+/** A failure worth retrying: timeouts, resets, 5xx, throttling. */
+export class TransientError extends StoreError {
+  /** Seconds the server asked to wait before retrying, if it said. */
+  readonly retryAfterSeconds: number | undefined;
+  /** @inheritdoc */
+  constructor(message: string, options: StoreErrorOptions & { retryAfterSeconds?: number } = {}) {
+    super(message, options);
+    this.name = "TransientError";
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** The request itself is wrong: a bad key, range or argument the server refused. */
+export class InvalidInputError extends StoreError {
+  /** @inheritdoc */
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options);
+    this.name = "InvalidInputError";
+  }
+}
+
+/** The driver cannot do this operation at all (e.g. writing to an https store). */
+export class NotSupportedError extends StoreError {
+  /** @inheritdoc */
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options);
+    this.name = "NotSupportedError";
+  }
+}
+
+/**
+ * Maps an HTTP status to the error class of the family; shared by every
+ * driver that speaks HTTP.
+ *
+ * @param status The HTTP status code (>= 400).
+ * @param message The message for the error.
+ * @param options Store, key, cause.
+ * @returns The error to throw.
+ */
+export function errorFromStatus(
+  status: number,
+  message: string,
+  options: StoreErrorOptions & { retryAfter?: string | null } = {},
+): StoreError {
+  if (status === 404) return new NotFoundError(message, options);
+  if (status === 401 || status === 403) return new PermissionDeniedError(message, options);
+  if (status === 409 || status === 412) return new ConflictError(message, options);
+  if (status === 501) return new NotSupportedError(message, options);
+  if (status === 408 || status === 429 || status >= 500) {
+    const seconds = options.retryAfter ? Number(options.retryAfter) : NaN;
+    return new TransientError(message, {
+      ...options,
+      ...(Number.isFinite(seconds) ? { retryAfterSeconds: seconds } : {}),
+    });
+  }
+  return new InvalidInputError(message, options);
+}
+
+/**
+ * True for network-level failures (connection refused/reset, timeouts) that a
+ * retry may cure.
+ *
+ * @param error Anything thrown.
+ * @returns Whether it looks like a transport failure.
+ */
+export function isTransportFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "AbortError") return false;
+  const text = `${error.name} ${error.message} ${(error as { code?: string }).code ?? ""}`;
+  return /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|connection (reset|closed|refused)|socket hang up|TimeoutError|error sending request|network error|broken pipe/i
+    .test(text);
+}

@@ -1,0 +1,190 @@
+/**
+ * An in-process store for library users and tests of pure logic.
+ *
+ * @module
+ */
+import { checkKey, commonPrefixOf, compareKeys } from "./_keys.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
+import { readAll } from "./ext.ts";
+import type {
+  BulkDeleter,
+  ConditionalPutter,
+  GetOptions,
+  ListEntry,
+  ListOptions,
+  ObjectMeta,
+  ObjectStore,
+  PutCondition,
+  PutOptions,
+  PutResult,
+  ServerCopier,
+} from "./store.ts";
+import { checkRange, resolveRange } from "./store.ts";
+import { createHash } from "node:crypto";
+
+interface StoredObject {
+  bytes: Uint8Array;
+  meta: ObjectMeta;
+}
+
+const namedStores = new Map<string, Map<string, StoredObject>>();
+
+/** Options of {@linkcode MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Stores opened with the same name share their objects (as `memory://name/`
+   * URLs do within one process).
+   * @default a fresh, private store
+   */
+  name?: string | undefined;
+}
+
+/**
+ * Objects held in this process's memory; ETags are MD5 hex, as Swift and
+ * single-part S3 report them.
+ *
+ * @example Put, list, get
+ * ```ts
+ * import { MemoryStore } from "./memory.ts";
+ * import { getBytes, listAll, putBytes } from "./ext.ts";
+ * import { equal } from "node:assert/strict";
+ * const store = new MemoryStore();
+ * await putBytes(store, "x/1", new Uint8Array([1, 2, 3]));
+ * equal((await listAll(store, "x/")).length, 1);
+ * equal((await getBytes(store, "x/1")).length, 3);
+ * ```
+ */
+export class MemoryStore implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier {
+  readonly #objects: Map<string, StoredObject>;
+  readonly #name: string;
+
+  /** @param options The store's name. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#name = options.name ?? "";
+    if (options.name === undefined) {
+      this.#objects = new Map();
+    } else {
+      let shared = namedStores.get(options.name);
+      if (!shared) namedStores.set(options.name, shared = new Map());
+      this.#objects = shared;
+    }
+  }
+
+  #find(key: string): StoredObject {
+    const found = this.#objects.get(key);
+    if (!found) throw new NotFoundError(`Object not found: "${key}"`, { store: String(this), key });
+    return found;
+  }
+
+  /** @inheritdoc */
+  async head(key: string): Promise<ObjectMeta> {
+    checkKey(key, String(this));
+    return await Promise.resolve({ ...this.#find(key).meta });
+  }
+
+  /** @inheritdoc */
+  async get(key: string, options: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    await Promise.resolve();
+    checkKey(key, String(this));
+    const { bytes } = this.#find(key);
+    let view = bytes;
+    if (options.range) {
+      checkRange(options.range);
+      const [start, end] = resolveRange(options.range, bytes.byteLength);
+      view = bytes.subarray(start, end);
+    }
+    return new ReadableStream({
+      start(controller) {
+        if (view.byteLength > 0) controller.enqueue(view.slice());
+        controller.close();
+      },
+    });
+  }
+
+  /** @inheritdoc */
+  async put(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    checkKey(key, String(this));
+    const bytes = await readAll(body);
+    options.signal?.throwIfAborted();
+    const etag = createHash("md5").update(bytes).digest("hex");
+    this.#objects.set(key, {
+      bytes,
+      meta: {
+        key,
+        size: bytes.byteLength,
+        etag,
+        lastModified: new Date(),
+        contentType: options.contentType ?? "application/octet-stream",
+      },
+    });
+    return { etag, size: bytes.byteLength };
+  }
+
+  /** @inheritdoc */
+  async putIf(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    condition: PutCondition,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    checkKey(key, String(this));
+    const bytes = await readAll(body);
+    const current = this.#objects.get(key);
+    const holds = "ifNoneMatch" in condition
+      ? current === undefined
+      : current?.meta.etag === condition.ifMatch.replace(/^"|"$/g, "");
+    if (!holds) {
+      throw new ConflictError(`Precondition failed for "${key}"`, { store: String(this), key });
+    }
+    return await this.put(key, new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), options);
+  }
+
+  /** @inheritdoc */
+  async delete(key: string): Promise<void> {
+    await Promise.resolve();
+    checkKey(key, String(this));
+    this.#objects.delete(key);
+  }
+
+  /** @inheritdoc */
+  deleteMany(keys: string[]): Promise<{ key: string; error: Error }[]> {
+    for (const key of keys) this.#objects.delete(key);
+    return Promise.resolve([]);
+  }
+
+  /** @inheritdoc */
+  async copyWithin(from: string, to: string): Promise<void> {
+    await Promise.resolve();
+    const source = this.#find(from);
+    this.#objects.set(to, {
+      bytes: source.bytes,
+      meta: { ...source.meta, key: to, lastModified: new Date() },
+    });
+  }
+
+  /** @inheritdoc */
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListEntry> {
+    const keys = [...this.#objects.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    let lastPrefix: string | undefined;
+    for (const key of keys) {
+      options.signal?.throwIfAborted();
+      const group = commonPrefixOf(key, prefix, options.delimiter);
+      if (group !== undefined) {
+        if (group !== lastPrefix) yield { kind: "prefix", prefix: group };
+        lastPrefix = group;
+        continue;
+      }
+      const stored = this.#objects.get(key);
+      if (stored) yield { kind: "object", ...stored.meta };
+    }
+  }
+
+  /** @returns `MemoryStore(name)`. */
+  toString(): string {
+    return `MemoryStore(${this.#name})`;
+  }
+}

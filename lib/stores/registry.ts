@@ -1,0 +1,199 @@
+/**
+ * The only scheme → driver table. {@linkcode openLocation} turns an href or a
+ * location into a ready store (driver wrapped in retries) and the key to use
+ * with it, reading credentials and endpoints from the environment.
+ *
+ * @module
+ */
+import { type EnvReader, readEnv } from "../env.ts";
+import { FileStore } from "./file.ts";
+import { HttpStore } from "./http.ts";
+import { type Location, parseHref } from "./location.ts";
+import { MemoryStore } from "./memory.ts";
+import { registerSecret } from "./redact.ts";
+import { type RetryOptions, RetryStore } from "./retry_store.ts";
+import { S3Store, type S3StoreOptions } from "./s3.ts";
+import type { ObjectStore } from "./store.ts";
+import { type SwiftAuthOptions, SwiftObjectStore } from "./swift/mod.ts";
+
+/** Settings that apply to every store opened. */
+export interface OpenOptions {
+  /** Where configuration comes from. @default the process environment */
+  env?: EnvReader | undefined;
+  /** Retry behaviour. */
+  retry?: RetryOptions | undefined;
+  /** Swift SLO segment size. @default $FERRY_SWIFT_SEGMENT_SIZE or the driver's */
+  swiftSegmentSizeBytes?: number | undefined;
+  /** Multipart part size for S3 uploads. */
+  s3PartSizeBytes?: number | undefined;
+  /** Parts in flight per upload. */
+  putMaxConcurrency?: number | undefined;
+}
+
+/** A store and the key of one object (or prefix) in it. */
+export interface OpenedLocation {
+  /** The store, ready to use. */
+  store: ObjectStore;
+  /** The key inside `store`. */
+  key: string;
+  /** The parsed location, with the endpoint that applies filled in. */
+  location: Location;
+}
+
+const cache = new Map<string, ObjectStore>();
+
+/**
+ * The env var suffix for a bucket: upper-cased, non-alphanumerics → `_`.
+ *
+ * @param bucket The bucket name.
+ * @returns E.g. `MY_BUCKET` for `my-bucket`.
+ */
+export function bucketEnvSuffix(bucket: string): string {
+  return bucket.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+}
+
+/**
+ * S3 settings for a bucket: `FERRY_S3_*_{BUCKET}` first, then the standard
+ * AWS variables; the location's own endpoint wins over both.
+ *
+ * @param bucket The bucket.
+ * @param endpoint The location's endpoint, if any.
+ * @param env Where to read variables.
+ * @returns Driver options.
+ */
+export function s3OptionsFor(
+  bucket: string,
+  endpoint: string | null,
+  env: EnvReader = readEnv,
+): S3StoreOptions {
+  const suffix = bucketEnvSuffix(bucket);
+  const pick = (name: string, ...fallbacks: string[]) =>
+    env(`FERRY_S3_${name}_${suffix}`) ?? fallbacks.map((f) => env(f)).find((v) => v !== undefined);
+  const flag = (name: string) => /^(1|true|yes|on)$/i.test(pick(name, `FERRY_S3_${name}`) ?? "");
+  const accessKeyId = pick("ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
+  const secretAccessKey = pick("SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
+  const sessionToken = pick("SESSION_TOKEN", "AWS_SESSION_TOKEN");
+  registerSecret(secretAccessKey);
+  registerSecret(sessionToken);
+  const resolvedEndpoint = endpoint ?? pick("ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+  const pathStyle = pick("PATH_STYLE", "FERRY_S3_PATH_STYLE");
+  return {
+    bucket,
+    endpoint: resolvedEndpoint,
+    region: pick("REGION", "AWS_REGION", "AWS_DEFAULT_REGION") ?? "us-east-1",
+    forcePathStyle: pathStyle === undefined
+      ? resolvedEndpoint !== undefined
+      : /^(1|true|yes|on)$/i.test(pathStyle),
+    credentials: accessKeyId && secretAccessKey
+      ? { accessKeyId, secretAccessKey, sessionToken }
+      : undefined,
+    anonymous: flag("ANONYMOUS"),
+    requesterPays: flag("REQUESTER_PAYS"),
+  };
+}
+
+/**
+ * Swift credentials from the environment, with python-swiftclient's names:
+ * `OS_STORAGE_URL` + `OS_AUTH_TOKEN`, or `ST_AUTH` + `ST_USER` + `ST_KEY`.
+ *
+ * @param endpoint The location's storage URL, if any (wins over the env).
+ * @param env Where to read variables.
+ * @returns Auth options.
+ * @throws {TypeError} When no credentials are configured.
+ */
+export function swiftAuthFor(endpoint: string | null, env: EnvReader = readEnv): SwiftAuthOptions {
+  const storageUrl = endpoint ?? env("OS_STORAGE_URL");
+  const token = env("OS_AUTH_TOKEN");
+  const authUrl = env("ST_AUTH");
+  const user = env("ST_USER");
+  const key = env("ST_KEY");
+  registerSecret(token);
+  registerSecret(key);
+  if (authUrl && user && key) return { authUrl, user, key, storageUrl: storageUrl ?? undefined };
+  if (storageUrl && token) return { storageUrl, token };
+  throw new TypeError(
+    "No Swift credentials: set OS_STORAGE_URL and OS_AUTH_TOKEN, or ST_AUTH, ST_USER and ST_KEY",
+  );
+}
+
+/**
+ * Resolves an href or location to a store and key. Stores are cached per
+ * container and endpoint, so one process shares connections and tokens.
+ *
+ * @example A memory location
+ * ```ts
+ * import { openLocation } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ * const { store, key } = openLocation("memory://scratch/a/b.txt");
+ * equal(key, "a/b.txt");
+ * equal(String(store), "RetryStore(MemoryStore(scratch))");
+ * ```
+ *
+ * @param target An href (URL or plain path) or a location.
+ * @param options Environment and tuning.
+ * @returns The store, the key and the location.
+ */
+export function openLocation(target: string | Location, options: OpenOptions = {}): OpenedLocation {
+  const env = options.env ?? readEnv;
+  const location = typeof target === "string" ? parseHref(target) : { ...target };
+  const container = location.store_container ?? "";
+  let key = location.key;
+  let cacheKey: string;
+  let make: () => ObjectStore;
+  switch (location.store_type) {
+    case "file": {
+      const absolute = key.startsWith("/") ? key : `${Deno.cwd()}/${key}`;
+      key = normalizePath(absolute).slice(1);
+      cacheKey = "file:/";
+      make = () => new FileStore({ root: "/" });
+      break;
+    }
+    case "memory":
+      cacheKey = `memory:${container}`;
+      make = () => new MemoryStore({ name: container });
+      break;
+    case "http":
+    case "https":
+      cacheKey = `http:${container}`;
+      make = () => new HttpStore({ baseUrl: container });
+      break;
+    case "s3": {
+      const s3 = s3OptionsFor(container, location.store_endpoint_url, env);
+      s3.partSizeBytes = options.s3PartSizeBytes;
+      s3.putMaxConcurrency = options.putMaxConcurrency;
+      cacheKey = `s3:${container}:${s3.endpoint ?? ""}:${s3.credentials?.accessKeyId ?? ""}`;
+      make = () => new S3Store(s3);
+      break;
+    }
+    case "swift": {
+      const auth = swiftAuthFor(location.store_endpoint_url, env);
+      const segment = options.swiftSegmentSizeBytes ??
+        (env("FERRY_SWIFT_SEGMENT_SIZE") ? Number(env("FERRY_SWIFT_SEGMENT_SIZE")) : undefined);
+      const storageUrl = "token" in auth ? auth.storageUrl : auth.storageUrl ?? auth.authUrl;
+      cacheKey = `swift:${container}:${storageUrl}:${segment ?? ""}`;
+      make = () => new SwiftObjectStore({ container, auth, segmentSizeBytes: segment });
+      break;
+    }
+  }
+  let store = cache.get(cacheKey);
+  if (!store) {
+    store = new RetryStore(make(), options.retry);
+    cache.set(cacheKey, store);
+  }
+  return { store, key, location };
+}
+
+/** Drops cached stores (tests that change the environment call this). */
+export function clearStoreCache(): void {
+  cache.clear();
+}
+
+function normalizePath(path: string): string {
+  const out: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") out.pop();
+    else out.push(segment);
+  }
+  return "/" + out.join("/") + (path.endsWith("/") && out.length ? "/" : "");
+}

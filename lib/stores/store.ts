@@ -1,0 +1,197 @@
+/**
+ * The minimal contract every store driver implements. Conveniences built on
+ * it live in `ext.ts`; optional abilities are small separate interfaces here,
+ * each with a type guard.
+ *
+ * Keys are `/`-separated strings without a leading `/`; they may contain
+ * spaces, unicode and `%`, which drivers encode on the wire as they need.
+ *
+ * @module
+ */
+
+/** Facts about one stored object. */
+export interface ObjectMeta {
+  /** The object's key within its store. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** The ETag as the store reports it, without surrounding quotes. */
+  etag?: string | undefined;
+  /** When the object was last written. */
+  lastModified?: Date | undefined;
+  /** The stored content type. */
+  contentType?: string | undefined;
+}
+
+/**
+ * A byte range: `{ offset, length }` (length omitted: to the end) or
+ * `{ suffix }` (the last `suffix` bytes).
+ */
+export type ByteRange =
+  | { offset: number; length?: number | undefined }
+  | { suffix: number };
+
+/** Options of {@linkcode ObjectStore.get}. */
+export interface GetOptions {
+  /** Only these bytes. @default the whole object */
+  range?: ByteRange | undefined;
+  /** Cancels the request and the body stream. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@linkcode ObjectStore.put}. */
+export interface PutOptions {
+  /** The body's size in bytes when known; lets drivers pick single-request uploads. */
+  size?: number | undefined;
+  /** Content type to store. @default "application/octet-stream" */
+  contentType?: string | undefined;
+  /** Cancels the upload; nothing becomes visible at the key. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What a completed put reports. */
+export interface PutResult {
+  /** The ETag the store assigned, unquoted, when it reports one. */
+  etag?: string | undefined;
+  /** Bytes written. */
+  size: number;
+}
+
+/** Options of {@linkcode ObjectStore.list}. */
+export interface ListOptions {
+  /** Group keys by this separator into `prefix` entries. @default none (recursive) */
+  delimiter?: string | undefined;
+  /** Cancels the listing. */
+  signal?: AbortSignal | undefined;
+}
+
+/** One listing entry: an object, or a common prefix when a delimiter was given. */
+export type ListEntry =
+  | ({ kind: "object" } & ObjectMeta)
+  | { kind: "prefix"; prefix: string };
+
+/** The contract of every store driver. */
+export interface ObjectStore {
+  /** Facts about one object; throws `NotFoundError` when it is missing. */
+  head(key: string, options?: { signal?: AbortSignal | undefined }): Promise<ObjectMeta>;
+  /** The object's bytes, whole or a range, as a web stream. */
+  get(key: string, options?: GetOptions): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Writes the stream to `key`, atomically: readers see the old object or the
+   * whole new one, never a part.
+   */
+  put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult>;
+  /** Deletes `key`; a missing key is not an error. */
+  delete(key: string, options?: { signal?: AbortSignal | undefined }): Promise<void>;
+  /** Every object under `prefix` (all pages), in key order. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ListEntry>;
+  /** Short description of the store, with no secret in it. */
+  toString(): string;
+}
+
+/** A store that deletes many keys in few requests (S3 DeleteObjects, Swift bulk delete). */
+export interface BulkDeleter {
+  /**
+   * Deletes every key; missing keys are not errors.
+   * @returns The keys that failed, with the reason.
+   */
+  deleteMany(
+    keys: string[],
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<{ key: string; error: Error }[]>;
+}
+
+/** True when `store` implements {@linkcode BulkDeleter}. */
+export function isBulkDeleter(store: ObjectStore): store is ObjectStore & BulkDeleter {
+  return typeof (store as Partial<BulkDeleter>).deleteMany === "function";
+}
+
+/** Preconditions of a conditional put. */
+export type PutCondition = { ifNoneMatch: "*" } | { ifMatch: string };
+
+/** A store that can refuse a put whose precondition fails (compare-and-swap). */
+export interface ConditionalPutter {
+  /** Like `put`, but throws `ConflictError` when `condition` does not hold. */
+  putIf(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    condition: PutCondition,
+    options?: PutOptions,
+  ): Promise<PutResult>;
+}
+
+/** True when `store` implements {@linkcode ConditionalPutter}. */
+export function isConditionalPutter(store: ObjectStore): store is ObjectStore & ConditionalPutter {
+  return typeof (store as Partial<ConditionalPutter>).putIf === "function";
+}
+
+/** A store that copies between two of its own keys without moving the bytes through us. */
+export interface ServerCopier {
+  /** Copies `from` to `to` inside the store. */
+  copyWithin(
+    from: string,
+    to: string,
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<void>;
+}
+
+/** True when `store` implements {@linkcode ServerCopier}. */
+export function isServerCopier(store: ObjectStore): store is ObjectStore & ServerCopier {
+  return typeof (store as Partial<ServerCopier>).copyWithin === "function";
+}
+
+/** A store whose objects have a URL another client can fetch. */
+export interface UrlProvider {
+  /** The full URL of `key` (no credentials in it). */
+  urlOf(key: string): string;
+}
+
+/** True when `store` implements {@linkcode UrlProvider}. */
+export function isUrlProvider(store: ObjectStore): store is ObjectStore & UrlProvider {
+  return typeof (store as Partial<UrlProvider>).urlOf === "function";
+}
+
+/**
+ * Resolves a {@linkcode ByteRange} against an object size into a start and an
+ * exclusive end, clamped to the object.
+ *
+ * @param range The requested range.
+ * @param size The object's size.
+ * @returns `[start, end)`.
+ */
+export function resolveRange(range: ByteRange, size: number): [number, number] {
+  if ("suffix" in range) return [Math.max(0, size - range.suffix), size];
+  const start = Math.min(range.offset, size);
+  const end = range.length === undefined ? size : Math.min(size, range.offset + range.length);
+  return [start, Math.max(start, end)];
+}
+
+/**
+ * Checks a range for values no driver accepts.
+ *
+ * @param range The range to check.
+ * @throws {RangeError} On a negative or non-integer bound.
+ */
+export function checkRange(range: ByteRange): void {
+  const values = "suffix" in range ? [range.suffix] : [range.offset, range.length ?? 0];
+  for (const v of values) {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new RangeError(`Invalid byte range: ${JSON.stringify(range)}`);
+    }
+  }
+}
+
+/**
+ * The HTTP `Range` header for a {@linkcode ByteRange}, or undefined when the
+ * range is empty (length 0), which needs no request at all.
+ *
+ * @param range The range.
+ * @returns `bytes=…` or undefined.
+ */
+export function httpRangeHeader(range: ByteRange): string | undefined {
+  if ("suffix" in range) return range.suffix === 0 ? undefined : `bytes=-${range.suffix}`;
+  if (range.length === 0) return undefined;
+  return range.length === undefined
+    ? `bytes=${range.offset}-`
+    : `bytes=${range.offset}-${range.offset + range.length - 1}`;
+}

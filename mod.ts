@@ -1,0 +1,20 @@
+/**
+ * ferry: package STAC items and their assets into verifiable artifacts, and
+ * move data between object stores (files, HTTP, S3, OpenStack Swift) without
+ * losing a byte or a fact about it.
+ *
+ * @example Copying an object between two stores
+ * ```ts
+ * import { copyObject, getBytes, openLocation, putBytes } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ * const a = openLocation("memory://a/x.bin");
+ * const b = openLocation("memory://b/y.bin");
+ * await putBytes(a.store, a.key, new Uint8Array([1, 2, 3]));
+ * await copyObject(a.store, a.key, b.store, b.key);
+ * equal((await getBytes(b.store, b.key)).length, 3);
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/stores/mod.ts";
+export { formatSize, parseSize } from "./lib/units.ts";
