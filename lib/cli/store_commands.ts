@@ -4,9 +4,10 @@
  * @module
  */
 import { type Command, EXIT, positional, writeJsonLine, writeText } from "./command.ts";
-import { openLocation } from "../stores/registry.ts";
+import { type OpenedLocation, openLocation } from "../stores/registry.ts";
+import { formatHref } from "../stores/location.ts";
 import { copyObject, headOrUndefined } from "../stores/ext.ts";
-import { type ByteRange, isBulkDeleter, type ObjectMeta } from "../stores/store.ts";
+import { type ByteRange, isBulkDeleter, type ListEntry, type ObjectMeta } from "../stores/store.ts";
 
 function metaJson(meta: ObjectMeta) {
   return {
@@ -37,31 +38,39 @@ export function parseRangeFlag(text: string): ByteRange {
   return { offset, length: end - offset + 1 };
 }
 
+/** The href of another key in the same store as `opened`. */
+function hrefFor(opened: OpenedLocation, key: string): string {
+  if (opened.location.store_type === "file") return "/" + key;
+  return formatHref({ ...opened.location, key });
+}
+
 const ls: Command = {
   name: ["store", "ls"],
-  summary: "List one object or the objects and prefixes under a URL",
+  summary:
+    "List one object or what is under a URL: names relative to it (--json: full records with href)",
   usage: "URL [--recursive] [--json]",
   args: { boolean: ["recursive", "json"], alias: { r: "recursive" } },
   async run(args, io) {
-    const { store, key } = openLocation(positional(args, 0, "URL"));
+    const opened = openLocation(positional(args, 0, "URL"));
+    const { store, key } = opened;
     const single = key !== "" && !key.endsWith("/") ? await headOrUndefined(store, key) : undefined;
-    const print = (line: unknown) =>
-      args.json ? writeJsonLine(io.stdout, line) : writeText(
-        io.stdout,
-        `${
-          typeof line === "object" && line && "prefix" in line
-            ? line.prefix
-            : (line as { key: string }).key
-        }\n`,
-      );
+    const base = single
+      ? key.slice(0, key.lastIndexOf("/") + 1)
+      : key === "" || key.endsWith("/")
+      ? key
+      : key + "/";
+    const print = (entry: ListEntry) => {
+      const entryKey = entry.kind === "prefix" ? entry.prefix : entry.key;
+      if (!args.json) return writeText(io.stdout, entryKey.slice(base.length) + "\n");
+      const record = entry.kind === "prefix" ? { prefix: entry.prefix } : metaJson(entry);
+      return writeJsonLine(io.stdout, { ...record, href: hrefFor(opened, entryKey) });
+    };
     if (single) {
-      await print(metaJson(single));
+      await print({ kind: "object", ...single });
       return EXIT.ok;
     }
-    const prefix = key === "" || key.endsWith("/") ? key : key + "/";
-    const options = args.recursive ? {} : { delimiter: "/" };
-    for await (const entry of store.list(prefix, options)) {
-      await print(entry.kind === "prefix" ? { prefix: entry.prefix } : metaJson(entry));
+    for await (const entry of store.list(base, args.recursive ? {} : { delimiter: "/" })) {
+      await print(entry);
     }
     return EXIT.ok;
   },

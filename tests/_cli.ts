@@ -1,0 +1,54 @@
+/** Runs the ferry CLI in-process with captured standard streams. */
+import { main } from "../cli.ts";
+import { streamOf } from "../lib/stores/ext.ts";
+
+/** What a CLI run produced. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Uint8Array;
+}
+
+function capture(): { stream: WritableStream<Uint8Array>; bytes: () => Uint8Array } {
+  const parts: Uint8Array[] = [];
+  return {
+    stream: new WritableStream({ write: (chunk) => void parts.push(chunk.slice()) }),
+    bytes: () => {
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.byteLength;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Runs `ferry ARGS` in this process.
+ *
+ * @param args The arguments.
+ * @param stdin Bytes or text for standard input.
+ * @returns Exit code and output.
+ */
+export async function runCli(args: string[], stdin?: Uint8Array | string): Promise<CliResult> {
+  const out = capture();
+  const err = capture();
+  const input = typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
+  const code = await main(args, {
+    stdin: streamOf(input ?? new Uint8Array()),
+    stdout: out.stream,
+    stderr: err.stream,
+    stdoutIsTerminal: false,
+    stderrIsTerminal: false,
+  });
+  const stdoutBytes = out.bytes();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdoutBytes),
+    stderr: new TextDecoder().decode(err.bytes()),
+    stdoutBytes,
+  };
+}
