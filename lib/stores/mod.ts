@@ -21,6 +21,8 @@ export * from "./location.ts";
 export * from "./registry.ts";
 export { redact, registerSecret } from "./redact.ts";
 export { type RetryOptions, RetryStore, withRetry } from "./retry_store.ts";
+export { LimitStore, type LimitStoreOptions, Semaphore } from "./limit_store.ts";
+export { MetricsStore, type StoreMetrics } from "./metrics_store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.ts";
 export { FileStore, type FileStoreOptions } from "./file.ts";
 export { HttpStore, type HttpStoreOptions } from "./http.ts";
