@@ -82,8 +82,9 @@ const stat: Command = {
   usage: "URL",
   args: {},
   async run(args, io) {
-    const { store, key } = openLocation(positional(args, 0, "URL"));
-    await writeJsonLine(io.stdout, metaJson(await store.head(key)));
+    const opened = openLocation(positional(args, 0, "URL"));
+    const meta = await opened.store.head(opened.key);
+    await writeJsonLine(io.stdout, { ...metaJson(meta), href: hrefFor(opened, meta.key) });
     return EXIT.ok;
   },
 };
