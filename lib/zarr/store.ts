@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { NotFoundError, PermissionDeniedError } from "../stores/errors.ts";
+import {
+  ConflictError,
+  NotFoundError,
+  NotSupportedError,
+  PermissionDeniedError,
+} from "../stores/errors.ts";
 import { readAll, streamOf } from "../stores/ext.ts";
 import {
   type ByteRange,
@@ -14,7 +19,6 @@ import {
   isConditionalPutter,
   type ObjectStore,
 } from "../stores/store.ts";
-import { ConflictError } from "../stores/errors.ts";
 import { Limiter } from "./_limiter.ts";
 
 /**
@@ -194,7 +198,8 @@ export class ZarrStore {
   /**
    * Writes `value` at `key` only when nothing is there. Atomic where the
    * store supports conditional puts (memory, file, Swift-native); otherwise
-   * a check then a write.
+   * (or where the server refuses them, as Swift's s3api does) a check then a
+   * write.
    *
    * @param key The key.
    * @param value The bytes.
@@ -212,10 +217,12 @@ export class ZarrStore {
             contentType: contentTypeOf(objectKey),
           })
         );
+        return;
       } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
+        if (error instanceof ConflictError) return;
+        // Some servers (Swift s3api) refuse conditional puts: check, then write.
+        if (!(error instanceof NotSupportedError)) throw error;
       }
-      return;
     }
     if (!(await this.exists(key))) await this.set(key, value);
   }
