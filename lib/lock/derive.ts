@@ -1,0 +1,299 @@
+/**
+ * Deriving an asset lock from STAC items: one row per (item, asset) with the
+ * asset's location, then (optionally) each object probed for size, ETag and
+ * last-modified, and its bytes hashed, with a bounded number of requests in
+ * flight.
+ *
+ * @module
+ */
+import { formatHref, type Location, parseHref } from "../stores/location.ts";
+import { type OpenOptions, openLocation } from "../stores/registry.ts";
+import { redact } from "../stores/redact.ts";
+import { mapOrdered } from "./_pool.ts";
+import { type ChecksumAlgorithm, sha256Multihash } from "./checksum.ts";
+import { type LockRow, normalizeEndpoint } from "./schema.ts";
+
+/** The asset key stacpkg leaves out of locks unless asked (`--include-metadata-assets`). */
+export const METADATA_ASSET_KEY = "metadata";
+
+/** What derivation reads of an asset. */
+export interface LockableAsset {
+  /** Where the asset lives. Assets without one are skipped. */
+  href?: string | null | undefined;
+  /** A size the item already states (file extension). */
+  "file:size"?: number | bigint | null | undefined;
+  /** An endpoint for the asset's store (stacpkg's convention). */
+  store_endpoint_url?: string | null | undefined;
+}
+
+/** What derivation reads of an item: its id and assets (a `StacItem` fits). */
+export interface LockableItem {
+  /** The item id. */
+  id: string;
+  /** The assets by key. */
+  assets?: Record<string, unknown> | null | undefined;
+}
+
+/** Options of {@linkcode lockRowsOfItem}. */
+export interface LockRowsOptions {
+  /** Only these asset keys (then `metadata` is not skipped either). @default all */
+  assetKeys?: readonly string[] | undefined;
+  /** Keep the asset keyed `metadata`, which stacpkg leaves out. @default false */
+  includeMetadataAssets?: boolean | undefined;
+}
+
+/** Options of {@linkcode deriveLock} and {@linkcode probeLockRows}. */
+export interface ProbeOptions extends LockRowsOptions {
+  /** HEAD each object for size, ETag and last-modified. @default true */
+  probeMetadata?: boolean | undefined;
+  /** Read each object's bytes to record a checksum. @default "none" */
+  checksum?: ChecksumAlgorithm | undefined;
+  /** On a failed probe, keep the row (facts left null) and report the error. @default false */
+  keepGoing?: boolean | undefined;
+  /** Probes in flight. @default 8 */
+  maxWorkers?: number | undefined;
+  /** Receives each failed probe's error when `keepGoing` is on. */
+  onError?: ((error: ProbeError) => void) | undefined;
+  /** Environment and retries for opening stores. */
+  open?: OpenOptions | undefined;
+}
+
+/** A probe of one lock row failed. */
+export class ProbeError extends Error {
+  /** The row (1-based, in lock order). */
+  readonly row: number;
+  /** The item. */
+  readonly itemId: string;
+  /** The asset. */
+  readonly assetKey: string;
+
+  /**
+   * @param row The 1-based row number.
+   * @param lockRow The row that failed.
+   * @param cause The failure.
+   */
+  constructor(row: number, lockRow: LockRow, cause: unknown) {
+    super(
+      redact(
+        `Cannot probe row ${row} (item "${lockRow.item_id}", asset "${lockRow.asset_key}") at "${
+          safeHref(lockRow)
+        }": ${cause instanceof Error ? cause.message : String(cause)}`,
+      ),
+      { cause },
+    );
+    this.name = "ProbeError";
+    this.row = row;
+    this.itemId = lockRow.item_id;
+    this.assetKey = lockRow.asset_key;
+  }
+}
+
+/**
+ * The location of a lock row.
+ *
+ * @param row The row.
+ * @returns Its location.
+ */
+export function lockRowLocation(row: LockRow): Location {
+  return {
+    store_type: row.store_type,
+    store_container: row.store_container,
+    store_endpoint_url: row.store_endpoint_url,
+    key: row.key,
+  };
+}
+
+/**
+ * The href of a lock row, with any query string replaced by `<redacted>`
+ * (signed URLs carry secrets there).
+ *
+ * @param row The row.
+ * @returns A printable href.
+ */
+export function safeHref(row: LockRow): string {
+  const href = formatHref(lockRowLocation(row));
+  const q = href.indexOf("?");
+  return q === -1 ? href : `${href.slice(0, q)}?<redacted>`;
+}
+
+/**
+ * The unprobed lock rows of one item, in asset order.
+ *
+ * @example Locations from hrefs, sizes from `file:size`
+ * ```ts
+ * import { lockRowsOfItem } from "./derive.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const rows = lockRowsOfItem({
+ *   id: "a",
+ *   assets: {
+ *     data: { href: "s3://bucket/a.tif", "file:size": 7 },
+ *     metadata: { href: "https://host/a.xml" },
+ *   },
+ * });
+ * deepEqual(rows.map((r) => [r.asset_key, r.store_container, r.key, r.size_bytes]), [
+ *   ["data", "bucket", "a.tif", 7],
+ * ]);
+ * ```
+ *
+ * @param item The item.
+ * @param options Asset selection.
+ * @returns The rows.
+ * @throws {TypeError} For an href that does not parse.
+ */
+export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}): LockRow[] {
+  const keys = options.assetKeys && options.assetKeys.length > 0
+    ? new Set(options.assetKeys)
+    : undefined;
+  const rows: LockRow[] = [];
+  for (const [assetKey, value] of Object.entries(item.assets ?? {})) {
+    if (!value || typeof value !== "object") continue;
+    const asset = value as LockableAsset;
+    if (typeof asset.href !== "string" || asset.href === "") continue;
+    if (keys && !keys.has(assetKey)) continue;
+    if (!keys && assetKey === METADATA_ASSET_KEY && !options.includeMetadataAssets) continue;
+    let location: Location;
+    try {
+      location = parseHref(asset.href);
+    } catch (error) {
+      throw new TypeError(
+        `Item "${item.id}", asset "${assetKey}": ${(error as Error).message}`,
+      );
+    }
+    const endpoint = normalizeEndpoint(asset.store_endpoint_url ?? null);
+    const size = asset["file:size"];
+    rows.push({
+      item_id: item.id,
+      asset_key: assetKey,
+      store_type: location.store_type,
+      store_container: location.store_container,
+      store_endpoint_url: endpoint ?? location.store_endpoint_url,
+      key: location.key,
+      size_bytes: typeof size === "number" || typeof size === "bigint" ? Number(size) : null,
+      etag: null,
+      last_modified: null,
+      checksum: null,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Probes lock rows: HEAD for size, ETag and last-modified, and with
+ * `checksum: "sha256"` a streamed read of the bytes. Rows keep their order.
+ *
+ * @example Probing a memory object
+ * ```ts
+ * import { probeLockRows } from "./derive.ts";
+ * import { openLocation, putBytes } from "../stores/mod.ts";
+ * import { equal } from "node:assert/strict";
+ * const { store, key } = openLocation("memory://probe-doc/a.bin");
+ * await putBytes(store, key, new Uint8Array([1, 2, 3]));
+ * const [row] = await probeLockRows([{
+ *   item_id: "a", asset_key: "data", store_type: "memory", store_container: "probe-doc",
+ *   store_endpoint_url: null, key: "a.bin", size_bytes: null, etag: null,
+ *   last_modified: null, checksum: null,
+ * }], { checksum: "sha256" });
+ * equal(row!.size_bytes, 3);
+ * equal(row!.checksum!.slice(0, 4), "1220");
+ * ```
+ *
+ * @param rows The rows.
+ * @param options What to probe, concurrency, error handling.
+ * @param firstRow Rows before these (for error positions). @default 0
+ * @returns The probed rows.
+ * @throws {ProbeError} On the first failed probe unless `keepGoing`.
+ */
+export function probeLockRows(
+  rows: readonly LockRow[],
+  options: ProbeOptions = {},
+  firstRow = 0,
+): Promise<LockRow[]> {
+  const head = options.probeMetadata ?? true;
+  const hash = (options.checksum ?? "none") === "sha256";
+  if (!head && !hash) return Promise.resolve([...rows]);
+  return mapOrdered(rows, options.maxWorkers ?? 8, async (row, i) => {
+    try {
+      return await probeOne(row, head, hash, options.open);
+    } catch (cause) {
+      const error = new ProbeError(firstRow + i + 1, row, cause);
+      if (!options.keepGoing) throw error;
+      options.onError?.(error);
+      return { ...row, etag: null, last_modified: null, checksum: null };
+    }
+  });
+}
+
+async function probeOne(
+  row: LockRow,
+  head: boolean,
+  hash: boolean,
+  open: OpenOptions | undefined,
+): Promise<LockRow> {
+  const { store, key } = openLocation(lockRowLocation(row), open);
+  const out = { ...row };
+  if (head) {
+    const meta = await store.head(key);
+    out.size_bytes = meta.size;
+    out.etag = meta.etag ?? null;
+    out.last_modified = meta.lastModified?.toISOString() ?? null;
+  }
+  if (hash) {
+    const { checksum, size } = await sha256Multihash(await store.get(key));
+    if (out.size_bytes !== null && head && out.size_bytes !== size) {
+      throw new Error(`size changed while reading: HEAD said ${out.size_bytes}, read ${size}`);
+    }
+    out.size_bytes ??= size;
+    out.checksum = checksum;
+  }
+  return out;
+}
+
+/**
+ * Derives a lock from batches of items: each batch's rows, probed as
+ * configured, in item and asset order.
+ *
+ * @example Without probing
+ * ```ts
+ * import { deriveLock } from "./derive.ts";
+ * import { equal } from "node:assert/strict";
+ * const items = [[{ id: "a", assets: { data: { href: "/tmp/a.tif" } } }]];
+ * let n = 0;
+ * for await (const rows of deriveLock(items, { probeMetadata: false })) n += rows.length;
+ * equal(n, 1);
+ * ```
+ *
+ * @param items Batches of items.
+ * @param options Selection, probing, concurrency.
+ * @returns Batches of lock rows.
+ */
+export async function* deriveLock(
+  items: AsyncIterable<readonly LockableItem[]> | Iterable<readonly LockableItem[]>,
+  options: ProbeOptions = {},
+): AsyncIterable<LockRow[]> {
+  let seen = 0;
+  for await (const batch of items) {
+    const rows = batch.flatMap((item) => lockRowsOfItem(item, options));
+    const probed = await probeLockRows(rows, options, seen);
+    seen += probed.length;
+    yield probed;
+  }
+}
+
+/**
+ * Probes batches of lock rows (e.g. a given lock that needs checksums).
+ *
+ * @param batches Batches of rows.
+ * @param options What to probe.
+ * @returns Batches of probed rows.
+ */
+export async function* probeLock(
+  batches: AsyncIterable<readonly LockRow[]> | Iterable<readonly LockRow[]>,
+  options: ProbeOptions = {},
+): AsyncIterable<LockRow[]> {
+  let seen = 0;
+  for await (const rows of batches) {
+    const probed = await probeLockRows(rows, options, seen);
+    seen += probed.length;
+    yield probed;
+  }
+}
