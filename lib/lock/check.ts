@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type OpenOptions, openLocation } from "../stores/registry.ts";
+import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { mapOrdered } from "./_pool.ts";
 import { sha256Multihash } from "./checksum.ts";
 import { lockRowLocation } from "./derive.ts";
@@ -79,7 +79,9 @@ export function checkLockRows(
       const { store, key } = openLocation(location, options.open);
       const meta = await store.head(key);
       const compare = (name: string, expected: unknown, actual: unknown) => {
-        if (expected !== null && expected !== undefined && actual !== null && actual !== undefined) {
+        if (
+          expected !== null && expected !== undefined && actual !== null && actual !== undefined
+        ) {
           if (expected !== actual) {
             errors.push(`${name} mismatch: expected ${expected}, actual ${actual}`);
           }

@@ -7,7 +7,7 @@
  * @module
  */
 import { formatHref, type Location, parseHref } from "../stores/location.ts";
-import { type OpenOptions, openLocation } from "../stores/registry.ts";
+import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
 import { mapOrdered } from "./_pool.ts";
 import { type ChecksumAlgorithm, sha256Multihash } from "./checksum.ts";

@@ -29,14 +29,12 @@ function lockParquetSchema(): SchemaElement[] {
   return [
     { name: "schema", num_children: LOCK_COLUMNS.length },
     ...LOCK_COLUMNS.map((name): SchemaElement =>
-      name === "size_bytes"
-        ? { name, type: "INT64", repetition_type: "OPTIONAL" }
-        : {
-          name,
-          type: "BYTE_ARRAY",
-          converted_type: "UTF8",
-          repetition_type: name === "item_id" || name === "asset_key" ? "REQUIRED" : "OPTIONAL",
-        }
+      name === "size_bytes" ? { name, type: "INT64", repetition_type: "OPTIONAL" } : {
+        name,
+        type: "BYTE_ARRAY",
+        converted_type: "UTF8",
+        repetition_type: name === "item_id" || name === "asset_key" ? "REQUIRED" : "OPTIONAL",
+      }
     ),
   ];
 }
@@ -145,9 +143,9 @@ export async function writeLockParquetFile(
   options: WriteLockParquetOptions = {},
 ): Promise<{ rows: number }> {
   const slash = path.lastIndexOf("/");
-  const temp = `${slash === -1 ? "" : path.slice(0, slash + 1)}.${
-    path.slice(slash + 1)
-  }.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const temp = `${slash === -1 ? "" : path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${
+    crypto.randomUUID().slice(0, 8)
+  }.tmp`;
   const file = await Deno.open(temp, { write: true, createNew: true });
   try {
     const result = await writeLockParquet(batches, file.writable, options);
