@@ -45,18 +45,18 @@ export class Sha256Stream extends TransformStream<Uint8Array, Uint8Array> {
 
   /** Creates the stage. */
   constructor() {
-    let self: Sha256Stream | undefined;
+    const box: { self?: Sha256Stream } = {};
     super({
       transform(chunk, controller) {
-        self!.#hash.update(chunk);
-        self!.#size += chunk.byteLength;
+        box.self!.#hash.update(chunk);
+        box.self!.#size += chunk.byteLength;
         controller.enqueue(chunk);
       },
       flush() {
-        self!.#digest = SHA256_MULTIHASH_PREFIX + self!.#hash.digest("hex");
+        box.self!.#digest = SHA256_MULTIHASH_PREFIX + box.self!.#hash.digest("hex");
       },
     });
-    self = this;
+    box.self = this;
   }
 
   /** Bytes seen so far. */
