@@ -1,0 +1,340 @@
+/**
+ * stac-geoparquet files: streaming write in row groups through parquet-wasm
+ * (`transformParquetStream`) with the `geo` (GeoParquet 1.1, bbox covering)
+ * and `stac-geoparquet` file metadata, and streaming read in batches.
+ *
+ * @module
+ */
+import * as arrow from "apache-arrow";
+import * as pw from "parquet-wasm";
+import { openAsBlob } from "node:fs";
+import {
+  decodeItemsBatch,
+  isFerrySchema,
+  ItemsEncoder,
+  STAC_GEOPARQUET_KEY,
+  STAC_GEOPARQUET_VERSION,
+} from "./arrow_items.ts";
+import { itemsToRecordBatches } from "./ipc.ts";
+import { StacInputError, type StacItem } from "./item.ts";
+import { wkbTypeName } from "./wkb.ts";
+
+/** Options of the Parquet writers. */
+export interface WriteParquetOptions {
+  /** Rows per row group. @default 64000 */
+  rowGroupSize?: number;
+}
+
+/** Rows per row group unless told otherwise. */
+export const DEFAULT_ROW_GROUP_SIZE = 64000;
+
+interface GeoStats {
+  types: Set<string>;
+  bbox: number[];
+}
+
+function geoStats(batch: arrow.RecordBatch, stats: GeoStats): void {
+  const geometry = batch.getChild("geometry");
+  if (geometry) {
+    for (let i = 0; i < batch.numRows; i++) {
+      const wkb = geometry.get(i) as Uint8Array | null;
+      if (wkb) {
+        const name = wkbTypeName(wkb);
+        if (name) stats.types.add(name);
+      }
+    }
+  }
+  const bbox = batch.getChild("bbox");
+  if (bbox && arrow.DataType.isStruct(bbox.type)) {
+    const [xmin, ymin, xmax, ymax] = ["xmin", "ymin", "xmax", "ymax"].map((n) =>
+      (bbox as arrow.Vector<arrow.Struct>).getChild(n)
+    );
+    if (!xmin || !ymin || !xmax || !ymax) return;
+    for (let i = 0; i < batch.numRows; i++) {
+      if (!bbox.isValid(i)) continue;
+      stats.bbox[0] = Math.min(stats.bbox[0]!, xmin.get(i));
+      stats.bbox[1] = Math.min(stats.bbox[1]!, ymin.get(i));
+      stats.bbox[2] = Math.max(stats.bbox[2]!, xmax.get(i));
+      stats.bbox[3] = Math.max(stats.bbox[3]!, ymax.get(i));
+    }
+  }
+}
+
+/**
+ * The GeoParquet 1.1 `geo` metadata for a schema.
+ *
+ * @param schema The Arrow schema (with a `geometry` column and a struct `bbox`).
+ * @param stats Geometry types and bbox when known for the whole file.
+ * @returns The metadata object.
+ */
+export function geoMetadata(schema: arrow.Schema, stats?: GeoStats): Record<string, unknown> {
+  const column: Record<string, unknown> = {
+    encoding: "WKB",
+    geometry_types: stats ? [...stats.types].sort() : [],
+  };
+  if (stats && Number.isFinite(stats.bbox[0])) column.bbox = stats.bbox;
+  const bbox = schema.fields.find((f) => f.name === "bbox");
+  if (bbox && arrow.DataType.isStruct(bbox.type)) {
+    column.covering = {
+      bbox: {
+        xmin: ["bbox", "xmin"],
+        ymin: ["bbox", "ymin"],
+        xmax: ["bbox", "xmax"],
+        ymax: ["bbox", "ymax"],
+      },
+    };
+  }
+  return { version: "1.1.0", primary_column: "geometry", columns: { geometry: column } };
+}
+
+function toWasmBatches(batch: arrow.RecordBatch, schema: arrow.Schema): pw.RecordBatch[] {
+  const bytes = arrow.tableToIPC(new arrow.Table(schema, [batch]), "stream");
+  const table = pw.Table.fromIPCStream(bytes);
+  return table.recordBatches();
+}
+
+/**
+ * Writes Arrow record batches of one schema as a stac-geoparquet file,
+ * streamed: row groups go to `sink` as they fill, so memory does not grow
+ * with the number of rows. The `geo` metadata names the geometry types and
+ * bbox of the file when the input is a single batch; with more batches they
+ * are not known when the writer starts and `geometry_types` is `[]`
+ * ("unknown", as GeoParquet allows) without a file bbox.
+ *
+ * @param schema The schema of every batch.
+ * @param batches The batches.
+ * @param sink Where the file's bytes go (closed at the end, aborted on error).
+ * @param options Row group size.
+ * @returns The number of rows written.
+ */
+export async function writeRecordBatchesParquet(
+  schema: arrow.Schema,
+  batches: AsyncIterable<arrow.RecordBatch>,
+  sink: WritableStream<Uint8Array>,
+  options: WriteParquetOptions = {},
+): Promise<{ rows: number }> {
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) {
+    throw new RangeError(`Invalid row group size ${rowGroupSize}: expected a positive integer`);
+  }
+  const iterator = batches[Symbol.asyncIterator]();
+  const pending: arrow.RecordBatch[] = [];
+  let done = false;
+  while (pending.length < 2) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    if (next.value.numRows > 0) pending.push(next.value);
+  }
+  let stats: GeoStats | undefined;
+  if (done) {
+    stats = { types: new Set(), bbox: [Infinity, Infinity, -Infinity, -Infinity] };
+    for (const b of pending) geoStats(b, stats);
+  }
+  const stacMeta = schema.metadata.get(STAC_GEOPARQUET_KEY) ??
+    JSON.stringify({ version: STAC_GEOPARQUET_VERSION });
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.ZSTD)
+    .setMaxRowGroupSize(rowGroupSize)
+    .setKeyValueMetadata(
+      new Map([
+        ["geo", JSON.stringify(geoMetadata(schema, stats))],
+        [STAC_GEOPARQUET_KEY, stacMeta],
+      ]),
+    )
+    .build();
+  let rows = 0;
+  const queue: pw.RecordBatch[] = [];
+  const wasmBatches = new ReadableStream<pw.RecordBatch>({
+    async pull(controller) {
+      while (queue.length === 0) {
+        let batch = pending.shift();
+        if (!batch && !done) {
+          const next = await iterator.next();
+          if (next.done) done = true;
+          else batch = next.value;
+        }
+        if (!batch) {
+          controller.close();
+          return;
+        }
+        rows += batch.numRows;
+        if (batch.numRows > 0) queue.push(...toWasmBatches(batch, schema));
+      }
+      controller.enqueue(queue.shift()!);
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+  // The empty file still needs a schema: parquet-wasm writes it from the first batch.
+  if (pending.length === 0 && done) {
+    const empty = arrow.tableToIPC(new arrow.Table(schema), "stream");
+    const bytes = pw.writeParquet(pw.Table.fromIPCStream(empty), props);
+    const writer = sink.getWriter();
+    await writer.write(bytes);
+    await writer.close();
+    return { rows: 0 };
+  }
+  const out = await pw.transformParquetStream(wasmBatches, props);
+  await (out as ReadableStream<Uint8Array>).pipeTo(sink);
+  return { rows };
+}
+
+/**
+ * Writes batches of items as a stac-geoparquet file, streamed in row groups.
+ * The schema comes from the first batch; see `arrow_items.ts` for how items
+ * of other shapes are kept.
+ *
+ * @example Writing and reading back in memory
+ * ```ts
+ * import { readItemsParquet, writeItemsParquet } from "./geoparquet.ts";
+ * import { equal } from "node:assert/strict";
+ * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a",
+ *   geometry: { type: "Point" as const, coordinates: [1, 2] }, bbox: [1, 2, 1, 2],
+ *   properties: { datetime: "2020-01-01T00:00:00Z" }, links: [], assets: {} };
+ * async function* batches() { yield [item]; }
+ * const chunks: Uint8Array[] = [];
+ * const { rows } = await writeItemsParquet(batches(), new WritableStream({ write(c) { chunks.push(c); } }));
+ * equal(rows, 1);
+ * const bytes = new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+ * const back = (await Array.fromAsync(readItemsParquet(bytes))).flat();
+ * equal(back[0]!.properties.datetime, "2020-01-01T00:00:00Z");
+ * ```
+ *
+ * @param batches Batches of items.
+ * @param sink Where the bytes go.
+ * @param options Row group size.
+ * @returns The number of rows written.
+ */
+export async function writeItemsParquet(
+  batches: AsyncIterable<StacItem[]>,
+  sink: WritableStream<Uint8Array>,
+  options: WriteParquetOptions = {},
+): Promise<{ rows: number }> {
+  const { schema, batches: records } = await itemsToRecordBatches(batches);
+  return writeRecordBatchesParquet(schema, records, sink, options);
+}
+
+/**
+ * Writes record batches that may come from anywhere (e.g. an IPC stream from
+ * another tool) as stac-geoparquet: batches in this module's layout pass
+ * through; others are decoded into items and re-encoded.
+ *
+ * @param schema The schema of the batches.
+ * @param batches The batches.
+ * @param sink Where the bytes go.
+ * @param options Row group size.
+ * @returns The number of rows written.
+ */
+export function writeArrowAsItemsParquet(
+  schema: arrow.Schema,
+  batches: AsyncIterable<arrow.RecordBatch>,
+  sink: WritableStream<Uint8Array>,
+  options: WriteParquetOptions = {},
+): Promise<{ rows: number }> {
+  if (isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
+    return writeRecordBatchesParquet(schema, batches, sink, options);
+  }
+  async function* items() {
+    for await (const batch of batches) yield decodeItemsBatch(batch);
+  }
+  return writeItemsParquet(items(), sink, options);
+}
+
+/** Options of {@linkcode readItemsParquet}. */
+export interface ReadParquetOptions {
+  /** Rows per yielded batch. @default 64000 */
+  batchSize?: number;
+  /** The source name for errors. @default the path, or "parquet" */
+  source?: string;
+}
+
+async function openParquet(
+  source: Blob | Uint8Array | string,
+  name: string,
+): Promise<pw.ParquetFile> {
+  let blob: Blob;
+  if (typeof source === "string") blob = await openAsBlob(source);
+  else if (source instanceof Uint8Array) blob = new Blob([source as Uint8Array<ArrayBuffer>]);
+  else blob = source;
+  if (blob.size < 12) {
+    throw new StacInputError(`Not a Parquet file (${blob.size} bytes)`, { source: name });
+  }
+  try {
+    return await pw.ParquetFile.fromFile(blob);
+  } catch (error) {
+    throw new StacInputError(
+      `Not a Parquet file or truncated (${error instanceof Error ? error.message : error})`,
+      { source: name },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Reads a Parquet file's record batches as Arrow JS batches, streamed.
+ *
+ * @param source A path, a Blob or the bytes.
+ * @param options Batch size and source name.
+ * @returns Batches.
+ */
+export async function* readParquetBatches(
+  source: Blob | Uint8Array | string,
+  options: ReadParquetOptions = {},
+): AsyncIterable<arrow.RecordBatch> {
+  const name = options.source ?? (typeof source === "string" ? source : "parquet");
+  const file = await openParquet(source, name);
+  let row = 1;
+  try {
+    const stream = await file.stream({ batchSize: options.batchSize ?? DEFAULT_ROW_GROUP_SIZE });
+    for await (const wasmBatch of stream as ReadableStream<pw.RecordBatch>) {
+      const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
+      for (const batch of table.batches) {
+        yield batch;
+        row += batch.numRows;
+      }
+    }
+  } catch (error) {
+    if (error instanceof StacInputError) throw error;
+    throw new StacInputError(
+      `Broken Parquet file (${error instanceof Error ? error.message : error})`,
+      { source: name, row },
+      { cause: error },
+    );
+  } finally {
+    file.free();
+  }
+}
+
+/**
+ * Reads a stac-geoparquet file (ferry's or the reference implementation's)
+ * back into items, streamed in batches. Null values become absent keys.
+ *
+ * @param source A path, a Blob or the bytes.
+ * @param options Batch size and source name.
+ * @returns Batches of items.
+ * @throws {StacInputError} For a file that is not Parquet, truncated, or
+ *   holds a value that cannot be an item part (naming the row).
+ */
+export async function* readItemsParquet(
+  source: Blob | Uint8Array | string,
+  options: ReadParquetOptions = {},
+): AsyncIterable<StacItem[]> {
+  const name = options.source ?? (typeof source === "string" ? source : "parquet");
+  let row = 1;
+  for await (const batch of readParquetBatches(source, options)) {
+    try {
+      yield decodeItemsBatch(batch);
+    } catch (error) {
+      throw new StacInputError(
+        `Cannot read items (${error instanceof Error ? error.message : error})`,
+        { source: name, row },
+        { cause: error },
+      );
+    }
+    row += batch.numRows;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * STAC Item type, its validation, and the error raised for bad item input.
+ *
+ * @module
+ */
+
+/** A GeoJSON geometry object (the geometry of a STAC Item). */
+export type GeoJSON =
+  | { type: "Point"; coordinates: number[]; [k: string]: unknown }
+  | { type: "LineString" | "MultiPoint"; coordinates: number[][]; [k: string]: unknown }
+  | { type: "Polygon" | "MultiLineString"; coordinates: number[][][]; [k: string]: unknown }
+  | { type: "MultiPolygon"; coordinates: number[][][][]; [k: string]: unknown }
+  | { type: "GeometryCollection"; geometries: GeoJSON[]; [k: string]: unknown };
+
+/** An asset of a STAC Item: an href and anything else. */
+export interface StacAsset {
+  /** Where the asset's bytes are. */
+  href: string;
+  /** Any other asset field (type, roles, title, extension fields). */
+  [k: string]: unknown;
+}
+
+/** A STAC Item (a GeoJSON Feature with STAC fields). */
+export type StacItem = {
+  type: "Feature";
+  stac_version: string;
+  id: string;
+  geometry: GeoJSON | null;
+  bbox?: number[];
+  properties: Record<string, unknown>;
+  links: unknown[];
+  assets: Record<string, StacAsset>;
+  collection?: string;
+  stac_extensions?: string[];
+  [k: string]: unknown;
+};
+
+/** The GeoJSON geometry types an Item may carry. */
+export const GEOMETRY_TYPES: readonly string[] = [
+  "Point",
+  "LineString",
+  "Polygon",
+  "MultiPoint",
+  "MultiLineString",
+  "MultiPolygon",
+  "GeometryCollection",
+];
+
+/** Where a bad input was found: the source name and a 1-based line or row. */
+export interface InputPosition {
+  /** The file name or `stdin`. */
+  source: string;
+  /** 1-based line (NDJSON, JSON) in the source. */
+  line?: number;
+  /** 1-based row (Parquet, Arrow) or item index in the source. */
+  row?: number;
+}
+
+/**
+ * Bad item input: unparseable JSON, a value that is not an Item, a broken
+ * Parquet file. The message names the source and the line or row.
+ */
+export class StacInputError extends SyntaxError {
+  /** The source name. */
+  readonly source: string;
+  /** 1-based line, where known. */
+  readonly line?: number;
+  /** 1-based row or item number, where known. */
+  readonly row?: number;
+  /**
+   * @param message What is wrong (without the position).
+   * @param position Where.
+   * @param options The cause.
+   */
+  constructor(message: string, position: InputPosition, options: { cause?: unknown } = {}) {
+    const where = position.line !== undefined
+      ? `${position.source}:${position.line}`
+      : position.row !== undefined
+      ? `${position.source} row ${position.row}`
+      : position.source;
+    super(`${where}: ${message}`, options);
+    this.name = "StacInputError";
+    this.source = position.source;
+    if (position.line !== undefined) this.line = position.line;
+    if (position.row !== undefined) this.row = position.row;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkGeometry(geometry: unknown, path: string): string | undefined {
+  if (geometry === null) return undefined;
+  if (!isObject(geometry)) return `${path} is not an object or null`;
+  const type = geometry.type;
+  if (typeof type !== "string" || !GEOMETRY_TYPES.includes(type)) {
+    return `${path} has unknown type ${JSON.stringify(type ?? null)}`;
+  }
+  if (type === "GeometryCollection") {
+    if (!Array.isArray(geometry.geometries)) return `${path}.geometries is not an array`;
+    for (const [i, g] of geometry.geometries.entries()) {
+      if (g === null) return `${path}.geometries[${i}] is null`;
+      const problem = checkGeometry(g, `${path}.geometries[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (!Array.isArray(geometry.coordinates)) return `${path}.coordinates is not an array`;
+  return undefined;
+}
+
+/**
+ * Why `value` is not a STAC Item, or `undefined` when it is one: a
+ * `"Feature"` with a non-empty string `id`, an object `properties`, a
+ * geometry of a known type (or null), and, where present, an array `bbox`,
+ * an array `links` and an object `assets`.
+ *
+ * @example Finding what is wrong
+ * ```ts
+ * import { itemProblem } from "./item.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(itemProblem({ type: "Feature", properties: {}, geometry: null }), 'Item has no "id"');
+ * ```
+ *
+ * @param value Any JSON value.
+ * @returns The problem, or undefined.
+ */
+export function itemProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "Item is not a JSON object";
+  if (value.type !== "Feature") {
+    return `Item has type ${JSON.stringify(value.type ?? null)}, expected "Feature"`;
+  }
+  if (typeof value.id !== "string" || value.id === "") {
+    return value.id === undefined ? 'Item has no "id"' : 'Item "id" is not a non-empty string';
+  }
+  const id = JSON.stringify(value.id);
+  if (!("geometry" in value)) return `Item ${id} has no "geometry"`;
+  const g = checkGeometry(value.geometry, "geometry");
+  if (g) return `Item ${id}: ${g}`;
+  if (!isObject(value.properties)) return `Item ${id}: "properties" is not an object`;
+  if (value.bbox !== undefined && !Array.isArray(value.bbox)) {
+    return `Item ${id}: "bbox" is not an array`;
+  }
+  if (value.links !== undefined && !Array.isArray(value.links)) {
+    return `Item ${id}: "links" is not an array`;
+  }
+  if (value.assets !== undefined && !isObject(value.assets)) {
+    return `Item ${id}: "assets" is not an object`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks that `value` is a STAC Item.
+ *
+ * @example A valid item passes through
+ * ```ts
+ * import { validateItem } from "./item.ts";
+ * import { equal } from "node:assert/strict";
+ * const item = validateItem(
+ *   { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} },
+ *   { source: "x.json" },
+ * );
+ * equal(item.id, "a");
+ * ```
+ *
+ * @param value Any JSON value.
+ * @param position Where it came from, for the error.
+ * @returns The value as a {@linkcode StacItem}.
+ * @throws {StacInputError} When it is not one.
+ */
+export function validateItem(value: unknown, position: InputPosition): StacItem {
+  const problem = itemProblem(value);
+  if (problem) throw new StacInputError(problem, position);
+  return value as StacItem;
+}

@@ -1,0 +1,265 @@
+/**
+ * STAC Items from JSON (a Feature, FeatureCollection, ItemCollection or an
+ * array of Items) and from NDJSON (one Item a line), in batches, filtered.
+ *
+ * @module
+ */
+import { type InputPosition, StacInputError, type StacItem, validateItem } from "./item.ts";
+
+/** Which items to keep. Each list, when non-empty, must match. */
+export interface ItemFilters {
+  /** Keep items whose `collection` is one of these. */
+  collections?: string[];
+  /** Keep items with a `properties.providers[].name` among these. */
+  providers?: string[];
+  /** Keep items whose `id` is one of these. */
+  itemIds?: string[];
+}
+
+/** Options of the JSON/NDJSON readers. */
+export interface JsonInputOptions {
+  /** The source name for errors. @default "stdin" */
+  source?: string;
+  /** Filters. @default {} */
+  filters?: ItemFilters;
+  /** Items per batch. @default 64000 */
+  batchSize?: number;
+}
+
+/** The default number of items per batch. */
+export const DEFAULT_BATCH_SIZE = 64000;
+
+/**
+ * A predicate for {@linkcode ItemFilters}.
+ *
+ * @example
+ * ```ts
+ * import { itemMatcher } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const keep = itemMatcher({ providers: ["Esri"] });
+ * equal(keep({ properties: { providers: [{ name: "Esri" }] } } as never), true);
+ * equal(keep({ properties: {} } as never), false);
+ * ```
+ *
+ * @param filters The filters.
+ * @returns A function that says whether an item passes.
+ */
+export function itemMatcher(filters: ItemFilters = {}): (item: StacItem) => boolean {
+  const collections = filters.collections?.length ? new Set(filters.collections) : undefined;
+  const providers = filters.providers?.length ? new Set(filters.providers) : undefined;
+  const ids = filters.itemIds?.length ? new Set(filters.itemIds) : undefined;
+  return (item) => {
+    if (ids && !ids.has(item.id)) return false;
+    if (collections && !(typeof item.collection === "string" && collections.has(item.collection))) {
+      return false;
+    }
+    if (providers) {
+      const list = item.properties?.providers;
+      if (!Array.isArray(list)) return false;
+      if (
+        !list.some((p) =>
+          typeof p === "object" && p !== null && providers.has((p as { name?: string }).name!)
+        )
+      ) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * Keeps the items that pass `filters`.
+ *
+ * @example
+ * ```ts
+ * import { filterItems } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const items = [{ id: "a", collection: "c" }, { id: "b", collection: "d" }] as never[];
+ * equal(filterItems(items, { collections: ["d"] }).length, 1);
+ * ```
+ *
+ * @param items The items.
+ * @param filters The filters.
+ * @returns The items that pass.
+ */
+export function filterItems(items: StacItem[], filters: ItemFilters = {}): StacItem[] {
+  const keep = itemMatcher(filters);
+  return items.filter(keep);
+}
+
+function lineOfPosition(text: string, position: number): number {
+  let line = 1;
+  for (let i = 0; i < position && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function parseJson(text: string, position: InputPosition): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const at = /position (\d+)/.exec(message);
+    const detail = message.replace(/^JSON\.parse: /, "").replace(/\s*\(line \d+ column \d+\)/, "");
+    if (position.line === undefined && at) {
+      position = { ...position, line: lineOfPosition(text, Number(at[1])) };
+    } else if (position.line === undefined && text.trim() === "") {
+      throw new StacInputError("Invalid JSON: empty input", position, { cause: error });
+    }
+    throw new StacInputError(`Invalid JSON: ${detail}`, position, { cause: error });
+  }
+}
+
+/**
+ * Parses a JSON document holding a Feature, a FeatureCollection, an
+ * ItemCollection or an array of Items.
+ *
+ * @example
+ * ```ts
+ * import { itemsFromJsonText } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const text = JSON.stringify({ type: "FeatureCollection", features: [
+ *   { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} },
+ * ] });
+ * equal(itemsFromJsonText(text, { source: "x.json" })[0]!.id, "a");
+ * ```
+ *
+ * @param text The JSON text.
+ * @param options The source name for errors.
+ * @returns The items.
+ * @throws {StacInputError} On malformed JSON or a value that is not one of those.
+ */
+export function itemsFromJsonText(text: string, options: { source?: string } = {}): StacItem[] {
+  const source = options.source ?? "stdin";
+  const value = parseJson(text, { source });
+  let list: unknown[];
+  if (Array.isArray(value)) list = value;
+  else if (typeof value === "object" && value !== null) {
+    const type = (value as { type?: unknown }).type;
+    if (type === "Feature") return [validateItem(value, { source })];
+    if (type === "FeatureCollection" || type === "ItemCollection") {
+      const features = (value as { features?: unknown }).features;
+      if (!Array.isArray(features)) {
+        throw new StacInputError(`${type} has no "features" array`, { source });
+      }
+      list = features;
+    } else {
+      throw new StacInputError(
+        `Expected a STAC Item (Feature), FeatureCollection, ItemCollection or array of Items, got ${
+          type === undefined ? "an object without type" : `type ${JSON.stringify(type)}`
+        }`,
+        { source },
+      );
+    }
+  } else {
+    throw new StacInputError(
+      `Expected a STAC Item (Feature), FeatureCollection, ItemCollection or array of Items, got ${
+        value === null ? "null" : typeof value
+      }`,
+      { source },
+    );
+  }
+  return list.map((v, i) => validateItem(v, { source, row: i + 1 }));
+}
+
+async function readText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
+/**
+ * Reads a JSON document (see {@linkcode itemsFromJsonText}) from a stream
+ * and yields its items in batches, filtered. A JSON document is read whole
+ * (use NDJSON for streams of any length).
+ *
+ * @example
+ * ```ts
+ * import { itemsFromJson } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const item = { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} };
+ * const stream = new Blob([JSON.stringify([item, { ...item, id: "b" }])]).stream();
+ * const batches = await Array.fromAsync(itemsFromJson(stream, { batchSize: 1, filters: { itemIds: ["b"] } }));
+ * equal(batches.length, 1);
+ * equal(batches[0]![0]!.id, "b");
+ * ```
+ *
+ * @param stream The bytes.
+ * @param options Source name, filters, batch size.
+ * @returns Batches of items (never empty).
+ */
+export async function* itemsFromJson(
+  stream: ReadableStream<Uint8Array>,
+  options: JsonInputOptions = {},
+): AsyncIterable<StacItem[]> {
+  const batchSize = checkBatchSize(options.batchSize);
+  const keep = itemMatcher(options.filters);
+  const items = itemsFromJsonText(await readText(stream), options).filter(keep);
+  for (let i = 0; i < items.length; i += batchSize) yield items.slice(i, i + batchSize);
+}
+
+function checkBatchSize(size: number | undefined): number {
+  const n = size ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Invalid batch size ${n}: expected a positive integer`);
+  }
+  return n;
+}
+
+/**
+ * Reads NDJSON (one Item a line; blank lines skipped) from a stream and
+ * yields filtered batches. Memory holds one batch.
+ *
+ * @example
+ * ```ts
+ * import { itemsFromNdjson } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const item = { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} };
+ * const text = JSON.stringify(item) + "\n\n" + JSON.stringify({ ...item, id: "b" }) + "\n";
+ * const batches = await Array.fromAsync(itemsFromNdjson(new Blob([text]).stream(), { batchSize: 1 }));
+ * equal(batches.length, 2);
+ * ```
+ *
+ * @param stream The bytes.
+ * @param options Source name, filters, batch size.
+ * @returns Batches of items (never empty).
+ * @throws {StacInputError} Naming the line of a bad item.
+ */
+export async function* itemsFromNdjson(
+  stream: ReadableStream<Uint8Array>,
+  options: JsonInputOptions = {},
+): AsyncIterable<StacItem[]> {
+  const source = options.source ?? "stdin";
+  const batchSize = checkBatchSize(options.batchSize);
+  const keep = itemMatcher(options.filters);
+  const decoder = new TextDecoder();
+  let batch: StacItem[] = [];
+  let rest = "";
+  let line = 0;
+  const take = (text: string) => {
+    line++;
+    if (text.trim() === "") return;
+    const item = validateItem(parseJson(text, { source, line }), { source, line });
+    if (keep(item)) batch.push(item);
+  };
+  for await (const chunk of stream) {
+    const text = rest + decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      take(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (batch.length >= batchSize) {
+      while (batch.length >= batchSize) {
+        yield batch.slice(0, batchSize);
+        batch = batch.slice(batchSize);
+      }
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== "") take(rest);
+  while (batch.length > 0) {
+    yield batch.slice(0, batchSize);
+    batch = batch.slice(batchSize);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * STAC items: JSON/NDJSON input with filters, GeoJSON ↔ WKB, the
+ * stac-geoparquet Arrow layout, Arrow IPC streams on pipes, streaming
+ * stac-geoparquet files and the terminal preview.
+ *
+ * @example Items to stac-geoparquet bytes and back
+ * ```ts
+ * import { itemsFromJsonText, readItemsParquet, writeItemsParquet } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ * const items = itemsFromJsonText(JSON.stringify({ type: "Feature", stac_version: "1.0.0", id: "a",
+ *   geometry: { type: "Point", coordinates: [0, 0] }, properties: {}, links: [], assets: {} }));
+ * async function* batches() { yield items; }
+ * const chunks: Uint8Array[] = [];
+ * await writeItemsParquet(batches(), new WritableStream({ write(c) { chunks.push(c); } }));
+ * const bytes = new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+ * equal((await Array.fromAsync(readItemsParquet(bytes))).flat()[0]!.id, "a");
+ * ```
+ *
+ * @module
+ */
+export * from "./item.ts";
+export * from "./json_input.ts";
+export * from "./wkb.ts";
+export {
+  CORE_COLUMNS,
+  DATETIME_FORMAT_KEY,
+  type DatetimeFormat,
+  decodeItemsBatch,
+  formatDatetimeMicros,
+  isFerrySchema,
+  ItemsEncoder,
+  type ItemsEncoderOptions,
+  JSON_ENCODING_KEY,
+  OVERFLOW_COLUMN,
+  parseDatetimeMicros,
+  STAC_GEOPARQUET_KEY,
+  STAC_GEOPARQUET_VERSION,
+} from "./arrow_items.ts";
+export * from "./ipc.ts";
+export * from "./geoparquet.ts";
+export * from "./preview.ts";
