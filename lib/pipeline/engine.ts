@@ -1,0 +1,283 @@
+/**
+ * The one bounded, back-pressured engine that every byte-moving command uses.
+ *
+ * ## Memory accounting
+ *
+ * `memoryLimitBytes` is a hard ceiling on the bytes the pipeline buffers,
+ * across all workers. Each object, once its size is known (a HEAD), reserves
+ * from the shared {@linkcode MemoryBudget} a lease of
+ *
+ * - its chunk working set: `chunkSizeBytes × (consumerHoldsChunks + 2)` (the
+ *   chunks the destination's put may still hold, the one handed over, the
+ *   one being filled), capped at the object's size, and
+ * - what the destination's put buffers on its own (`putBufferBytes`: S3
+ *   parts in flight, a Swift segment; see {@linkcode putBufferBytesFor}),
+ *
+ * and returns it when the put settles. A lease is granted whole or not at
+ * all, so workers never deadlock on each other; objects wait in line. When
+ * the limit is smaller than one object's working set, the object reads
+ * smaller chunks instead of exceeding the limit. Not counted: the piece the
+ * source driver is handing over (≤ 256 KiB for files, a network read for
+ * HTTP) and the runtime itself.
+ *
+ * @module
+ */
+import type { RetryOptions } from "../stores/retry_store.ts";
+import type { OpenOptions } from "../stores/registry.ts";
+import { checkMemoryLimit, MemoryBudget } from "./memory_budget.ts";
+import { pooledMap } from "./pool.ts";
+import { transferObject, type TransferResult, type TransferTask } from "./transfer.ts";
+
+/** The tuning every byte-moving command shares (its flags are in `flags.ts`). */
+export interface PipelineOptions {
+  /** Objects in flight. @default 4 */
+  maxWorkers?: number | undefined;
+  /** Bytes per chunk read from a source. @default 8 MiB */
+  chunkSizeBytes?: number | undefined;
+  /** Hard ceiling on buffered bytes across all workers. @default 256 MiB */
+  memoryLimitBytes?: number | undefined;
+  /** Parts in flight per object for multipart destinations. @default 4 */
+  putMaxConcurrency?: number | undefined;
+  /** Cancels every transfer; the results end with the abort reason thrown. */
+  signal?: AbortSignal | undefined;
+  /** Compute MD5 in flight as well as SHA-256. @default true */
+  md5?: boolean | undefined;
+  /** Compare plain-MD5 ETags with the MD5 computed in flight. @default true */
+  etagCheck?: boolean | undefined;
+  /** How an existing destination is checked (`read`: always re-hash it). @default "auto" */
+  existingCheck?: "auto" | "read" | undefined;
+  /** Whole-object retries on transient errors. */
+  retry?: RetryOptions | undefined;
+  /** Chunks a destination's put may still hold when it asks for more. @default 2 */
+  consumerHoldsChunks?: number | undefined;
+  /** What a destination's put buffers on its own, per object. @default 0 */
+  putBufferBytes?: number | ((task: TransferTask, size: number) => number) | undefined;
+  /** Use this budget (e.g. shared between runs, or observed by a test). */
+  budget?: MemoryBudget | undefined;
+  /** Called when an object starts and with every piece of bytes read. */
+  onEvent?: ((event: PipelineEvent) => void) | undefined;
+}
+
+/** What the engine reports as it goes (progress displays listen to these). */
+export type PipelineEvent =
+  | { type: "start"; task: TransferTask }
+  | { type: "bytes"; bytes: number }
+  | { type: "done"; result: TransferResult };
+
+/** The defaults of {@linkcode PipelineOptions}. */
+export const PIPELINE_DEFAULTS = {
+  maxWorkers: 4,
+  chunkSizeBytes: 8 * 1024 * 1024,
+  memoryLimitBytes: 256 * 1024 * 1024,
+  putMaxConcurrency: 4,
+} as const;
+
+/** The smallest part S3 accepts (all parts but the last). */
+export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
+
+/**
+ * Checks the pipeline options up front.
+ *
+ * @example A limit below one chunk
+ * ```ts
+ * import { checkPipelineOptions } from "./engine.ts";
+ * import { throws } from "node:assert/strict";
+ * throws(() => checkPipelineOptions({ chunkSizeBytes: 2048, memoryLimitBytes: 1024 }), RangeError);
+ * ```
+ *
+ * @param options The options.
+ * @returns The four numbers with defaults applied.
+ * @throws {RangeError} On a non-positive or non-integer value, or a limit below one chunk.
+ */
+export function checkPipelineOptions(options: PipelineOptions): {
+  maxWorkers: number;
+  chunkSizeBytes: number;
+  memoryLimitBytes: number;
+  putMaxConcurrency: number;
+} {
+  const maxWorkers = options.maxWorkers ?? PIPELINE_DEFAULTS.maxWorkers;
+  const chunkSizeBytes = options.chunkSizeBytes ?? PIPELINE_DEFAULTS.chunkSizeBytes;
+  const memoryLimitBytes = options.memoryLimitBytes ?? options.budget?.limitBytes ??
+    PIPELINE_DEFAULTS.memoryLimitBytes;
+  const putMaxConcurrency = options.putMaxConcurrency ?? PIPELINE_DEFAULTS.putMaxConcurrency;
+  for (
+    const [name, value] of [["--max-workers", maxWorkers], [
+      "--put-max-concurrency",
+      putMaxConcurrency,
+    ]] as const
+  ) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`Invalid ${name} ${value}: expected a positive integer`);
+    }
+  }
+  checkMemoryLimit(memoryLimitBytes, chunkSizeBytes);
+  if (typeof options.putBufferBytes === "number" && options.putBufferBytes >= memoryLimitBytes) {
+    throw new RangeError(
+      `Invalid --memory-limit-bytes ${memoryLimitBytes}: the destination's put buffers ${options.putBufferBytes} bytes per object`,
+    );
+  }
+  return { maxWorkers, chunkSizeBytes, memoryLimitBytes, putMaxConcurrency };
+}
+
+/**
+ * The store settings that keep a destination's own buffering inside the
+ * budget: parts of one chunk (at least S3's 5 MiB minimum) and
+ * `putMaxConcurrency` parts in flight. Pass them to `openLocation`.
+ *
+ * @example
+ * ```ts
+ * import { destinationOpenOptions } from "./engine.ts";
+ * import { equal } from "node:assert/strict";
+ * const o = destinationOpenOptions({ chunkSizeBytes: 8 * 2 ** 20, putMaxConcurrency: 2 });
+ * equal(o.s3PartSizeBytes, 8 * 2 ** 20);
+ * equal(o.putMaxConcurrency, 2);
+ * ```
+ *
+ * @param options The pipeline options.
+ * @returns `putMaxConcurrency`, `s3PartSizeBytes` and `swiftSegmentSizeBytes` for `OpenOptions`.
+ */
+export function destinationOpenOptions(
+  options: PipelineOptions,
+): Pick<OpenOptions, "putMaxConcurrency" | "s3PartSizeBytes" | "swiftSegmentSizeBytes"> {
+  const { chunkSizeBytes, putMaxConcurrency } = checkPipelineOptions(options);
+  return {
+    putMaxConcurrency,
+    s3PartSizeBytes: Math.max(S3_MIN_PART_BYTES, chunkSizeBytes),
+    swiftSegmentSizeBytes: undefined,
+  };
+}
+
+/**
+ * What a destination driver buffers on its own while it uploads one object of
+ * `size` bytes, given {@linkcode destinationOpenOptions}:
+ *
+ * - `file`, `memory`-free streaming writers (`file`): 0 (they write each chunk as it comes);
+ * - `memory`: the whole object (it is kept in memory by design);
+ * - `s3`: a body over one part goes multipart through lib-storage, which
+ *   holds `putMaxConcurrency` parts in flight plus the one it assembles;
+ *   a smaller body is one part;
+ * - `swift`: one segment when the object is segmented (SLO), else 0.
+ *
+ * @example
+ * ```ts
+ * import { putBufferBytesFor } from "./engine.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(putBufferBytesFor("file", 10 ** 9, {}), 0);
+ * equal(putBufferBytesFor("s3", 10 ** 9, { chunkSizeBytes: 8 * 2 ** 20, putMaxConcurrency: 2 }), 24 * 2 ** 20);
+ * ```
+ *
+ * @param storeType The destination's `store_type`.
+ * @param size The object's size in bytes.
+ * @param options The pipeline options.
+ * @param swiftSegmentSizeBytes The Swift segment size in force. @default 1 GiB
+ * @returns Bytes to reserve for the put.
+ */
+export function putBufferBytesFor(
+  storeType: string,
+  size: number,
+  options: PipelineOptions,
+  swiftSegmentSizeBytes = 2 ** 30,
+): number {
+  const { putMaxConcurrency } = checkPipelineOptions(options);
+  const { s3PartSizeBytes } = destinationOpenOptions(options);
+  switch (storeType) {
+    case "memory":
+      return size;
+    case "s3":
+      return size <= s3PartSizeBytes! ? 0 : s3PartSizeBytes! * (putMaxConcurrency + 1);
+    case "swift":
+      return size <= swiftSegmentSizeBytes ? 0 : swiftSegmentSizeBytes;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Copies every task's object, at most `maxWorkers` at a time, within
+ * `memoryLimitBytes`, and yields one result per task as each finishes
+ * (completion order). A failed object is a result with `status: "failed"`,
+ * never a throw; the caller decides whether to go on (`--keep-going`) or stop
+ * (break out of the loop: objects in flight are cancelled and awaited).
+ * Options are checked before any task is read.
+ *
+ * @example Two objects between memory stores
+ * ```ts
+ * import { runTransfers } from "./engine.ts";
+ * import { MemoryStore } from "../stores/memory.ts";
+ * import { putBytes } from "../stores/ext.ts";
+ * import { equal } from "node:assert/strict";
+ * const [a, b] = [new MemoryStore(), new MemoryStore()];
+ * await putBytes(a, "1", new Uint8Array(100));
+ * await putBytes(a, "2", new Uint8Array(300));
+ * const tasks = ["1", "2"].map((key) => ({
+ *   source: { store: a, key }, destination: { store: b, key: `copy/${key}` },
+ * }));
+ * let copied = 0;
+ * for await (const r of runTransfers(tasks, { chunkSizeBytes: 64, memoryLimitBytes: 256 })) {
+ *   if (r.status === "copied") copied++;
+ * }
+ * equal(copied, 2);
+ * ```
+ *
+ * @param tasks The objects to copy (read lazily, never ahead of the workers).
+ * @param options Workers, chunking, memory ceiling, signal and checks.
+ * @returns The results, one per task.
+ * @throws {RangeError} At once, on invalid options.
+ */
+export function runTransfers<T>(
+  tasks: AsyncIterable<TransferTask<T>> | Iterable<TransferTask<T>>,
+  options: PipelineOptions = {},
+): AsyncIterable<TransferResult<T>> {
+  const checked = checkPipelineOptions(options);
+  const budget = options.budget ??
+    new MemoryBudget(checked.memoryLimitBytes, {
+      minRequestBytes: checked.chunkSizeBytes,
+      name: "--memory-limit-bytes",
+    });
+  if (budget.limitBytes < checked.chunkSizeBytes) {
+    checkMemoryLimit(budget.limitBytes, checked.chunkSizeBytes);
+  }
+  return run(tasks, options, checked, budget);
+}
+
+async function* run<T>(
+  tasks: AsyncIterable<TransferTask<T>> | Iterable<TransferTask<T>>,
+  options: PipelineOptions,
+  checked: ReturnType<typeof checkPipelineOptions>,
+  budget: MemoryBudget,
+): AsyncGenerator<TransferResult<T>> {
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const onEvent = options.onEvent;
+  const onBytes = onEvent ? (bytes: number) => onEvent({ type: "bytes", bytes }) : undefined;
+  const results = pooledMap(checked.maxWorkers, tasks, async (task: TransferTask<T>) => {
+    onEvent?.({ type: "start", task });
+    const result = await transferObject(task, {
+      budget,
+      chunkSizeBytes: checked.chunkSizeBytes,
+      consumerHoldsChunks: options.consumerHoldsChunks,
+      putBufferBytes: options.putBufferBytes,
+      md5: options.md5,
+      etagCheck: options.etagCheck,
+      existingCheck: options.existingCheck,
+      retry: options.retry,
+      signal,
+      onBytes,
+    });
+    onEvent?.({ type: "done", result });
+    return result;
+  }, { signal })[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    while (true) {
+      const next = await results.next();
+      if (next.done) break;
+      yield next.value;
+    }
+    finished = true;
+  } finally {
+    // A consumer that stops early cancels what is still in flight, then waits for it.
+    if (!finished) stop.abort(new DOMException("The transfer run was stopped", "AbortError"));
+    await results.return?.();
+  }
+}
