@@ -123,7 +123,12 @@ export async function packageFiles(dir: string): Promise<PackageFile[]> {
       hash.update(chunk);
       size += chunk.byteLength;
     }
-    files.push({ path, mediaType: mediaTypeOf(path), size, digest: `sha256:${hash.digest("hex")}` });
+    files.push({
+      path,
+      mediaType: mediaTypeOf(path),
+      size,
+      digest: `sha256:${hash.digest("hex")}`,
+    });
   }
   return files;
 }
@@ -174,7 +179,9 @@ async function itemFacts(path: string): Promise<PackageInfo["items"]> {
           rowEnd: end,
           compressors,
         });
-        for (const row of rows) if (typeof row.collection === "string") collections.add(row.collection);
+        for (const row of rows) {
+          if (typeof row.collection === "string") collections.add(row.collection);
+        }
         start = end;
       }
     }

@@ -1,0 +1,291 @@
+/**
+ * Building a package folder: `items.parquet` (stac-geoparquet),
+ * `assets.lock.parquet`, optional asset bytes under `assets/` and extra
+ * files. Everything is written into a temporary folder beside the output and
+ * renamed into place at the end: never half a package.
+ *
+ * @module
+ */
+import { type StacItem, writeItemsParquet } from "../stac/mod.ts";
+import { mapOrdered } from "../lock/_pool.ts";
+import { type ChecksumAlgorithm, Sha256Stream } from "../lock/checksum.ts";
+import { lockRowLocation, lockRowsOfItem, type ProbeError, probeLock } from "../lock/derive.ts";
+import { readLockParquet, writeLockParquet } from "../lock/parquet.ts";
+import type { LockRow } from "../lock/schema.ts";
+import { ConflictError } from "../stores/errors.ts";
+import { openLocation, type OpenOptions } from "../stores/registry.ts";
+import { ASSETS_FOLDER, ITEMS_FILE, LOCK_FILE, type PackageFile, packageFiles } from "./inspect.ts";
+
+/** Options of {@linkcode buildPackage}. */
+export interface BuildOptions {
+  /** Use this lock (ferry's or stacpkg's Parquet) instead of deriving one from the items. */
+  assetLock?: string | undefined;
+  /** Extra files or folders copied into the package root under their own names. */
+  includes?: readonly string[] | undefined;
+  /** Copy each asset's bytes under `assets/{item}/{asset}{ext}` and point the lock there. @default false */
+  includeAssets?: boolean | undefined;
+  /** HEAD each asset of a derived lock for size, ETag, last-modified. @default true */
+  probeMetadata?: boolean | undefined;
+  /** Record each asset's SHA-256 multihash. @default "none" */
+  checksum?: ChecksumAlgorithm | undefined;
+  /** Only these asset keys in a derived lock. @default all */
+  assetKeys?: readonly string[] | undefined;
+  /** Keep `metadata` assets in a derived lock. @default false */
+  includeMetadataAssets?: boolean | undefined;
+  /** Keep a row whose probe failed (facts null) and report it. @default false */
+  keepGoing?: boolean | undefined;
+  /** Requests (probes, copies) in flight. @default 8 */
+  maxWorkers?: number | undefined;
+  /** Receives failed probes under `keepGoing`. */
+  onError?: ((error: ProbeError) => void) | undefined;
+  /** Environment and retries for opening stores. */
+  open?: OpenOptions | undefined;
+}
+
+/** What {@linkcode buildPackage} reports. */
+export interface BuildReport {
+  /** The package folder. */
+  package: string;
+  /** Items written. */
+  items: number;
+  /** Lock rows written. */
+  assets: number;
+  /** Every file of the package. */
+  files: PackageFile[];
+}
+
+/**
+ * Makes an item id or asset key safe as one path segment: runs of characters
+ * outside `A-Za-z0-9._=-` become `_` (as stacpkg).
+ *
+ * @example
+ * ```ts
+ * import { safeSegment } from "./build.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(safeSegment("S2A: tile/1"), "S2A_tile_1");
+ * ```
+ *
+ * @param value The id or key.
+ * @param fallback Used when nothing safe remains.
+ * @returns The segment.
+ */
+export function safeSegment(value: string, fallback = "_"): string {
+  const text = value.trim().replace(/[^A-Za-z0-9._=-]+/g, "_").replace(/^[._/]+|[._/]+$/g, "");
+  return text === "" ? fallback : text;
+}
+
+/**
+ * Where `--include-assets` puts a row's bytes, relative to the package root:
+ * `assets/{item}/{asset}{ext}`, `ext` being the source key's extension unless
+ * the asset key already ends with it.
+ *
+ * @param row The lock row.
+ * @returns The relative path.
+ */
+export function packagedAssetPath(row: LockRow): string {
+  const item = safeSegment(row.item_id, "item");
+  let asset = safeSegment(row.asset_key, "asset");
+  const source = row.key !== "" ? row.key : (row.store_container ?? "").replace(/[?#].*$/, "");
+  const base = source.slice(source.lastIndexOf("/") + 1);
+  const dot = base.lastIndexOf(".");
+  const ext = dot > 0 ? base.slice(dot) : "";
+  if (ext && !asset.endsWith(ext)) asset += ext;
+  return `${ASSETS_FOLDER}/${item}/${asset}`;
+}
+
+/**
+ * Builds a package folder from items (and optionally a given lock).
+ *
+ * @example A package of one local asset
+ * ```ts ignore
+ * import { buildPackage } from "./build.ts";
+ * const items = [[{ type: "Feature", stac_version: "1.1.0", id: "a", geometry: null,
+ *   properties: { datetime: "2024-01-01T00:00:00Z" }, links: [],
+ *   assets: { data: { href: "/data/a.tif" } } }]];
+ * await buildPackage(items, "./pkg", { checksum: "sha256", includeAssets: true });
+ * ```
+ *
+ * @param items Batches of items.
+ * @param outputDir The package folder to create; must not exist.
+ * @param options Lock source, includes, probing.
+ * @returns What was written.
+ * @throws {ConflictError} When `outputDir` exists already.
+ * @throws {Deno.errors.NotFound} When an include does not exist.
+ */
+export async function buildPackage(
+  items: AsyncIterable<StacItem[]> | Iterable<StacItem[]>,
+  outputDir: string,
+  options: BuildOptions = {},
+): Promise<BuildReport> {
+  const output = outputDir.replace(/(.)\/+$/, "$1");
+  if (await pathExists(output)) {
+    throw new ConflictError(`Output folder "${outputDir}" already exists`);
+  }
+  const includes = await checkIncludes(options);
+  const slash = output.lastIndexOf("/");
+  const parent = slash === -1 ? "." : slash === 0 ? "/" : output.slice(0, slash);
+  await Deno.mkdir(parent, { recursive: true });
+  const temp = `${parent}/.${output.slice(slash + 1)}.ferry-tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(temp);
+  try {
+    const counts = await writeContents(items, temp, includes, options);
+    if (await pathExists(output)) {
+      throw new ConflictError(`Output folder "${outputDir}" already exists`);
+    }
+    await Deno.rename(temp, output);
+    return { package: outputDir, ...counts, files: await packageFiles(output) };
+  } catch (error) {
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+async function writeContents(
+  items: AsyncIterable<StacItem[]> | Iterable<StacItem[]>,
+  dir: string,
+  includes: { source: string; name: string }[],
+  options: BuildOptions,
+): Promise<{ items: number; assets: number }> {
+  const itemsFile = await Deno.open(`${dir}/${ITEMS_FILE}`, { write: true, createNew: true });
+  const lockFile = await Deno.open(`${dir}/${LOCK_FILE}`, { write: true, createNew: true });
+  const probe = {
+    ...options,
+    probeMetadata: options.assetLock === undefined ? options.probeMetadata ?? true : false,
+    // Bytes copied into the package are hashed on the way; no second read.
+    checksum: options.includeAssets ? "none" as const : options.checksum,
+  };
+  let itemsDone: Promise<{ rows: number }>;
+  let lockRows: AsyncIterable<LockRow[]>;
+  if (options.assetLock !== undefined) {
+    itemsDone = writeItemsParquet(toAsync(items), itemsFile.writable);
+    lockRows = probeLock(readLockParquet(options.assetLock), probe);
+  } else {
+    // One pass over the items: each batch goes to items.parquet and its lock
+    // rows into a bounded channel that the lock writer drains.
+    const channel = new TransformStream<LockRow[], LockRow[]>({}, { highWaterMark: 4 });
+    const rowsWriter = channel.writable.getWriter();
+    const tee = async function* () {
+      try {
+        for await (const batch of items) {
+          await rowsWriter.write(batch.flatMap((item) => lockRowsOfItem(item, options)));
+          yield batch;
+        }
+        await rowsWriter.close();
+      } catch (error) {
+        await rowsWriter.abort(error).catch(() => {});
+        throw error;
+      }
+    };
+    itemsDone = writeItemsParquet(tee(), itemsFile.writable);
+    lockRows = probeLock(channel.readable, probe);
+  }
+  if (options.includeAssets) lockRows = copyAssets(lockRows, dir, options);
+  const lockDone = writeLockParquet(lockRows, lockFile.writable);
+  const [a, b] = await Promise.allSettled([itemsDone, lockDone]);
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  for (const include of includes) await copyTree(include.source, `${dir}/${include.name}`);
+  return { items: a.value.rows, assets: b.value.rows };
+}
+
+async function* copyAssets(
+  batches: AsyncIterable<LockRow[]>,
+  dir: string,
+  options: BuildOptions,
+): AsyncIterable<LockRow[]> {
+  const taken = new Set<string>();
+  let seen = 0;
+  for await (const rows of batches) {
+    const first = seen;
+    seen += rows.length;
+    yield await mapOrdered(rows, options.maxWorkers ?? 8, async (row, i) => {
+      const path = packagedAssetPath(row);
+      if (taken.has(path)) {
+        throw new ConflictError(
+          `Row ${first + i + 1} (item "${row.item_id}", asset "${row.asset_key}"): ` +
+            `"${path}" is already taken by another asset`,
+        );
+      }
+      taken.add(path);
+      await Deno.mkdir(`${dir}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+      const { store, key } = openLocation(lockRowLocation(row), options.open);
+      const hasher = new Sha256Stream();
+      const file = await Deno.open(`${dir}/${path}`, { write: true, createNew: true });
+      try {
+        await (await store.get(key)).pipeThrough(hasher).pipeTo(file.writable);
+      } catch (error) {
+        throw new Error(
+          `Cannot copy row ${first + i + 1} (item "${row.item_id}", asset "${row.asset_key}"): ${
+            (error as Error).message
+          }`,
+          { cause: error },
+        );
+      }
+      if (row.size_bytes !== null && row.size_bytes !== hasher.size) {
+        throw new Error(
+          `Row ${first + i + 1} (item "${row.item_id}", asset "${row.asset_key}"): ` +
+            `size mismatch: expected ${row.size_bytes}, actual ${hasher.size}`,
+        );
+      }
+      return {
+        ...row,
+        store_type: "file" as const,
+        store_container: null,
+        store_endpoint_url: null,
+        key: path,
+        size_bytes: hasher.size,
+        etag: null,
+        last_modified: null,
+        checksum: options.checksum === "sha256" ? hasher.checksum : row.checksum,
+      };
+    });
+  }
+}
+
+async function checkIncludes(options: BuildOptions): Promise<{ source: string; name: string }[]> {
+  const reserved = new Set([
+    ITEMS_FILE,
+    LOCK_FILE,
+    ...(options.includeAssets ? [ASSETS_FOLDER] : []),
+  ]);
+  const out: { source: string; name: string }[] = [];
+  for (const source of options.includes ?? []) {
+    const trimmed = source.replace(/(.)\/+$/, "$1");
+    const name = trimmed.slice(trimmed.lastIndexOf("/") + 1);
+    if (!(await pathExists(trimmed))) {
+      throw new Deno.errors.NotFound(`Include "${source}" does not exist`);
+    }
+    if (reserved.has(name) || name === "." || name === ".." || name === "") {
+      throw new TypeError(`Include "${source}": the name "${name}" is taken in the package`);
+    }
+    reserved.add(name);
+    out.push({ source: trimmed, name });
+  }
+  return out;
+}
+
+async function copyTree(source: string, destination: string): Promise<void> {
+  const info = await Deno.stat(source);
+  if (info.isDirectory) {
+    await Deno.mkdir(destination);
+    for await (const entry of Deno.readDir(source)) {
+      await copyTree(`${source}/${entry.name}`, `${destination}/${entry.name}`);
+    }
+  } else if (info.isFile) {
+    await Deno.copyFile(source, destination);
+  }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  yield* items;
+}
