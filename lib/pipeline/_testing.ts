@@ -108,19 +108,25 @@ export class SlowSinkStore implements ObjectStore {
   constructor(delayMs = 1) {
     this.delayMs = delayMs;
   }
+  readonly #written = new Map<string, number>();
   head(key: string): Promise<ObjectMeta> {
+    const size = this.#written.get(key);
+    if (size !== undefined) return Promise.resolve({ key, size });
     return Promise.reject(new NotFoundError(`Object not found: "${key}"`, { key }));
   }
   get(): Promise<ReadableStream<Uint8Array>> {
     throw new Error("write-only");
   }
-  async put(_key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+  async put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+    let size = 0;
     for await (const chunk of body) {
       options?.signal?.throwIfAborted();
       this.received += chunk.byteLength;
+      size += chunk.byteLength;
       await new Promise((r) => setTimeout(r, this.delayMs));
     }
-    return { size: this.received };
+    this.#written.set(key, size);
+    return { size };
   }
   delete(): Promise<void> {
     return Promise.resolve();
