@@ -13,6 +13,9 @@ import {
   toLockRow,
 } from "./schema.ts";
 
+/** The IPC end-of-stream marker: continuation token and a zero length. */
+const EOS_BYTES = 8;
+
 /**
  * The Arrow schema of a lock: strings everywhere, `size_bytes` int64,
  * `item_id` and `asset_key` not nullable, kind and version in the metadata.
@@ -112,23 +115,40 @@ export function lockRowsFromRecordBatch(
 export function lockRowsToIpc(
   batches: AsyncIterable<LockRow[]> | Iterable<LockRow[]>,
 ): ReadableStream<Uint8Array> {
-  const writer = new arrow.RecordBatchStreamWriter();
-  const out = writer.toDOMStream() as unknown as ReadableStream<Uint8Array>;
-  (async () => {
-    try {
-      let wrote = false;
-      for await (const rows of batches) {
-        if (rows.length === 0 && wrote) continue;
-        writer.write(lockRowsToRecordBatch(rows));
-        wrote = true;
+  // Pull-based: one batch is encoded per read, so a slow reader slows the
+  // source, and a failing source errors the stream with its own error.
+  const schemaOnly = arrow.tableToIPC(new arrow.Table(lockArrowSchema()), "stream");
+  const headerLength = schemaOnly.byteLength - EOS_BYTES;
+  let iterator: AsyncIterator<LockRow[]> | Iterator<LockRow[]> | undefined;
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      iterator ??= Symbol.asyncIterator in batches
+        ? batches[Symbol.asyncIterator]()
+        : (batches as Iterable<LockRow[]>)[Symbol.iterator]();
+      const next = await iterator.next();
+      if (next.done) {
+        if (!started) controller.enqueue(schemaOnly.subarray(0, headerLength));
+        controller.enqueue(schemaOnly.subarray(headerLength));
+        controller.close();
+        return;
       }
-      if (!wrote) writer.write(lockRowsToRecordBatch([]));
-      writer.close();
-    } catch (error) {
-      writer.abort(error);
-    }
-  })();
-  return out;
+      if (next.value.length === 0) {
+        if (!started) controller.enqueue(schemaOnly.subarray(0, headerLength));
+        started = true;
+        return;
+      }
+      const bytes = arrow.tableToIPC(
+        new arrow.Table([lockRowsToRecordBatch(next.value)]),
+        "stream",
+      );
+      controller.enqueue(bytes.subarray(started ? headerLength : 0, bytes.byteLength - EOS_BYTES));
+      started = true;
+    },
+    async cancel(reason) {
+      await iterator?.return?.(reason);
+    },
+  });
 }
 
 /**

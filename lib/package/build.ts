@@ -167,7 +167,9 @@ async function writeContents(
     const tee = async function* () {
       try {
         for await (const batch of items) {
-          await rowsWriter.write(batch.flatMap((item) => lockRowsOfItem(item, options)));
+          const rows = batch.flatMap((item) => lockRowsOfItem(item, options));
+          // A rejected write means the lock side failed; its error is the one to report.
+          await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
           yield batch;
         }
         await rowsWriter.close();
@@ -182,11 +184,16 @@ async function writeContents(
   if (options.includeAssets) lockRows = copyAssets(lockRows, dir, options);
   const lockDone = writeLockParquet(lockRows, lockFile.writable);
   const [a, b] = await Promise.allSettled([itemsDone, lockDone]);
-  if (a.status === "rejected") throw a.reason;
+  if (a.status === "rejected" && !(a.reason === LOCK_SIDE_FAILED && b.status === "rejected")) {
+    throw a.reason;
+  }
   if (b.status === "rejected") throw b.reason;
+  if (a.status === "rejected") throw a.reason;
   for (const include of includes) await copyTree(include.source, `${dir}/${include.name}`);
   return { items: a.value.rows, assets: b.value.rows };
 }
+
+const LOCK_SIDE_FAILED = new Error("The asset lock writer failed");
 
 async function* copyAssets(
   batches: AsyncIterable<LockRow[]>,
