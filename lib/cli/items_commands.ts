@@ -1,9 +1,219 @@
 /**
- * The `items` command group.
+ * The `items` command group: STAC items between JSON, NDJSON, Arrow IPC
+ * streams (on pipes) and stac-geoparquet files.
  *
  * @module
  */
-import type { Command } from "./command.ts";
+import {
+  type Command,
+  type CommandIO,
+  EXIT,
+  positional,
+  writeJsonLine,
+  writeText,
+} from "./command.ts";
+import type { ParsedArgs } from "./parse_args.ts";
+import {
+  decodeItemsBatch,
+  DEFAULT_BATCH_SIZE,
+  type ItemFilters,
+  itemMatcher,
+  itemsFromJson,
+  itemsFromNdjson,
+  itemsToIpc,
+  itemsToRecordBatches,
+  Preview,
+  readIpcBatches,
+  readItemsParquet,
+  type StacItem,
+  writeArrowAsItemsParquet,
+} from "../stac/mod.ts";
+
+const FILTER_FLAGS = ["collections", "providers", "item-ids"];
+
+function filtersOf(args: ParsedArgs): ItemFilters {
+  const list = (name: string) => {
+    const v = args[name];
+    return Array.isArray(v) ? v.flatMap((s) => s.split(",")).filter((s) => s !== "") : [];
+  };
+  return {
+    collections: list("collections"),
+    providers: list("providers"),
+    itemIds: list("item-ids"),
+  };
+}
+
+function batchSizeOf(args: ParsedArgs): number {
+  const text = args["batch-size"];
+  if (text === undefined) return DEFAULT_BATCH_SIZE;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Invalid --batch-size "${text}": expected a positive integer`);
+  }
+  return n;
+}
+
+async function inputOf(
+  args: ParsedArgs,
+  io: CommandIO,
+): Promise<{ stream: ReadableStream<Uint8Array>; source: string }> {
+  const file = args._[0];
+  if (file === undefined || file === "-") return { stream: io.stdin, source: "stdin" };
+  return { stream: (await Deno.open(file)).readable, source: file };
+}
+
+/** Writes items to stdout: a preview on a terminal, else an Arrow IPC stream. */
+async function emit(batches: AsyncIterable<StacItem[]>, io: CommandIO): Promise<number> {
+  if (io.stdoutIsTerminal) {
+    const { schema, batches: records } = await itemsToRecordBatches(batches);
+    const preview = new Preview();
+    preview.setSchema(schema);
+    for await (const batch of records) preview.add(batch);
+    await writeText(io.stdout, preview.render());
+  } else {
+    await itemsToIpc(batches).pipeTo(io.stdout, { preventClose: true });
+  }
+  return EXIT.ok;
+}
+
+async function* filtered(
+  batches: AsyncIterable<StacItem[]>,
+  filters: ItemFilters,
+): AsyncIterable<StacItem[]> {
+  const keep = itemMatcher(filters);
+  for await (const batch of batches) {
+    const kept = batch.filter(keep);
+    if (kept.length > 0) yield kept;
+  }
+}
+
+/**
+ * Writes a file through a temporary name in the same folder, renamed into
+ * place only when `write` succeeds; removed otherwise.
+ */
+async function atomicFile<T>(
+  path: string,
+  write: (sink: WritableStream<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
+  const temp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const file = await Deno.open(temp, { write: true, createNew: true });
+  try {
+    const result = await write(file.writable);
+    await Deno.rename(temp, path);
+    return result;
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // already closed by the stream
+    }
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+const fromFlags = {
+  string: ["batch-size"],
+  collect: FILTER_FLAGS,
+};
+
+const fromJson: Command = {
+  name: ["items", "from-json"],
+  summary: "Read a STAC Item, FeatureCollection, ItemCollection or array of Items (FILE or stdin)",
+  usage: "[FILE] [--collections C]... [--providers P]... [--item-ids ID]... [--batch-size N]",
+  args: fromFlags,
+  async run(args, io) {
+    const { stream, source } = await inputOf(args, io);
+    const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
+    return emit(itemsFromJson(stream, options), io);
+  },
+};
+
+const fromNdjson: Command = {
+  name: ["items", "from-ndjson"],
+  summary: "Read STAC Items, one JSON object a line (FILE or stdin)",
+  usage: "[FILE] [--collections C]... [--providers P]... [--item-ids ID]... [--batch-size N]",
+  args: fromFlags,
+  async run(args, io) {
+    const { stream, source } = await inputOf(args, io);
+    const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
+    return emit(itemsFromNdjson(stream, options), io);
+  },
+};
+
+const fromParquet: Command = {
+  name: ["items", "from-parquet"],
+  summary: "Read STAC Items from a stac-geoparquet file",
+  usage: "FILE [--collections C]... [--providers P]... [--item-ids ID]... [--batch-size N]",
+  args: fromFlags,
+  run(args, io) {
+    const file = positional(args, 0, "FILE");
+    const batches = readItemsParquet(file, { batchSize: batchSizeOf(args) });
+    return emit(filtered(batches, filtersOf(args)), io);
+  },
+};
+
+const toParquet: Command = {
+  name: ["items", "to-parquet"],
+  summary: "Write the items of an Arrow IPC stream on stdin to a stac-geoparquet FILE",
+  usage: "FILE [--row-group-size N]",
+  args: { string: ["row-group-size"] },
+  async run(args, io) {
+    const path = positional(args, 0, "FILE");
+    const text = args["row-group-size"];
+    const rowGroupSize = text === undefined ? undefined : Number(text);
+    const { rows } = await atomicFile(path, async (sink) => {
+      const { schema, batches } = await readIpcBatches(io.stdin);
+      return writeArrowAsItemsParquet(schema, batches, sink, { rowGroupSize });
+    });
+    if (!io.stdoutIsTerminal) await writeJsonLine(io.stdout, { path, rows });
+    else await writeText(io.stdout, `${rows} rows written to ${path}\n`);
+    return EXIT.ok;
+  },
+};
+
+const encoder = new TextEncoder();
+
+async function writeNdjson(
+  stdin: ReadableStream<Uint8Array>,
+  sink: WritableStream<Uint8Array>,
+  close: boolean,
+): Promise<number> {
+  const { batches } = await readIpcBatches(stdin);
+  const writer = sink.getWriter();
+  let rows = 0;
+  try {
+    for await (const batch of batches) {
+      const items = decodeItemsBatch(batch);
+      rows += items.length;
+      if (items.length > 0) {
+        await writer.write(encoder.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
+      }
+    }
+    if (close) await writer.close();
+  } catch (error) {
+    if (close) await writer.abort(error).catch(() => {});
+    throw error;
+  } finally {
+    writer.releaseLock();
+  }
+  return rows;
+}
+
+const toNdjson: Command = {
+  name: ["items", "to-ndjson"],
+  summary: "Write the items of an Arrow IPC stream on stdin as NDJSON (to FILE or stdout)",
+  usage: "[FILE]",
+  args: {},
+  async run(args, io) {
+    const path = args._[0];
+    if (path === undefined || path === "-") await writeNdjson(io.stdin, io.stdout, false);
+    else await atomicFile(path, (sink) => writeNdjson(io.stdin, sink, true));
+    return EXIT.ok;
+  },
+};
 
 /** The `items` commands. */
-export const itemsCommands: Command[] = [];
+export const itemsCommands: Command[] = [fromJson, fromNdjson, fromParquet, toParquet, toNdjson];

@@ -92,17 +92,96 @@ function lineOfPosition(text: string, position: number): number {
   return line;
 }
 
+/** The offset where `text` stops being valid JSON (for error positions). */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '"') string();
+    else {
+      const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(
+        text.slice(i, i + 400),
+      );
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      i += text[i] === "\\" ? 2 : 1;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (at) {
+    return typeof at === "number" ? at : 0;
+  }
+}
+
 function parseJson(text: string, position: InputPosition): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const at = /position (\d+)/.exec(message);
-    const detail = message.replace(/^JSON\.parse: /, "").replace(/\s*\(line \d+ column \d+\)/, "");
-    if (position.line === undefined && at) {
-      position = { ...position, line: lineOfPosition(text, Number(at[1])) };
-    } else if (position.line === undefined && text.trim() === "") {
+    const at = /position (\d+)/.exec(message)?.[1] ?? String(jsonErrorOffset(text));
+    let detail = message.replace(/^JSON\.parse: /, "").replace(/\s*\(line \d+ column \d+\)/, "")
+      .replace(/\s+/g, " ");
+    if (detail.length > 160) detail = detail.slice(0, 159) + "…";
+    if (text.trim() === "") {
       throw new StacInputError("Invalid JSON: empty input", position, { cause: error });
+    } else if (position.line === undefined) {
+      position = { ...position, line: lineOfPosition(text, Number(at)) };
     }
     throw new StacInputError(`Invalid JSON: ${detail}`, position, { cause: error });
   }

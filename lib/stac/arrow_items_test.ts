@@ -1,0 +1,124 @@
+import { deepEqual, equal } from "node:assert/strict";
+import * as arrow from "apache-arrow";
+import {
+  DATETIME_FORMAT_KEY,
+  decodeItemsBatch,
+  formatDatetimeMicros,
+  ItemsEncoder,
+  JSON_ENCODING_KEY,
+  OVERFLOW_COLUMN,
+  parseDatetimeMicros,
+} from "./arrow_items.ts";
+import type { StacItem } from "./item.ts";
+import { dropNulls, fixtureItems, ITEM_FIXTURES } from "./_testing.ts";
+
+const viaIpc = (batch: arrow.RecordBatch) =>
+  arrow.tableFromIPC(arrow.tableToIPC(new arrow.Table([batch]), "stream")).batches[0]!;
+
+const base = (id: string, properties: Record<string, unknown> = {}, extra = {}): StacItem => ({
+  type: "Feature",
+  stac_version: "1.0.0",
+  id,
+  geometry: { type: "Point", coordinates: [1, 2] },
+  bbox: [1, 2, 1, 2],
+  properties,
+  links: [{ rel: "self", href: `https://x/${id}.json` }],
+  assets: { data: { href: `s3://b/${id}.tif`, roles: ["data"] } },
+  ...extra,
+});
+
+Deno.test("ItemsEncoder.encode() and decodeItemsBatch() round-trip every fixture", async () => {
+  for (const name of ITEM_FIXTURES) {
+    const items = await fixtureItems(name);
+    const batch = viaIpc(ItemsEncoder.infer(items).encode(items));
+    deepEqual(dropNulls(decodeItemsBatch(batch)), dropNulls(items), name);
+  }
+});
+
+Deno.test("ItemsEncoder.infer() lays out the stac-geoparquet columns", async () => {
+  const items = await fixtureItems("naip-pc.json");
+  const schema = ItemsEncoder.infer(items).schema;
+  const names = schema.fields.map((f) => f.name);
+  deepEqual(names.slice(0, 8), [
+    "stac_version",
+    "stac_extensions",
+    "id",
+    "geometry",
+    "bbox",
+    "links",
+    "assets",
+    "collection",
+  ]);
+  equal(names.at(-1), OVERFLOW_COLUMN);
+  const field = (n: string) => schema.fields.find((f) => f.name === n)!;
+  equal(field("geometry").metadata.get("ARROW:extension:name"), "geoarrow.wkb");
+  equal(
+    String(field("bbox").type),
+    "Struct<{xmin:Float64, ymin:Float64, xmax:Float64, ymax:Float64}>",
+  );
+  equal(String(field("datetime").type), "Timestamp<MICROSECOND, UTC>");
+  equal(String(field("proj:epsg").type), "Int64");
+  equal(String(field("gsd").type), "Float64");
+  equal(arrow.DataType.isStruct(field("assets").type), true);
+  equal(JSON.parse(schema.metadata.get("stac-geoparquet")!).version, "1.0.0");
+});
+
+Deno.test("ItemsEncoder keeps values that do not fit the first batch's schema in the overflow column", () => {
+  const first = [base("a", { n: 1, s: "x", datetime: "2020-01-01T00:00:00Z", nested: { k: 1 } })];
+  const later = [
+    base("b", { n: "one", s: 2, extra: [1, "two"], datetime: "2020-01-01T00:00:00.5Z" }),
+    base("c", { n: 1.5, nested: { k: 2, other: true } }, {
+      assets: { data: { href: "x", title: "t" }, thumb: { href: "y" } },
+      bbox: [0, 0, 0, 1, 1, 1],
+      foreign: { member: true },
+    }),
+    base("d", {}, { geometry: { type: "LineString", coordinates: [[0, 0], [1, 1, 1]] } }),
+  ];
+  const encoder = ItemsEncoder.infer(first);
+  const back = decodeItemsBatch(viaIpc(encoder.encode(later)));
+  deepEqual(back, later);
+  equal(viaIpc(encoder.encode(later)).schema.fields.length, encoder.schema.fields.length);
+});
+
+Deno.test("ItemsEncoder.infer() makes mixed-type columns JSON text and keeps 3D bboxes", () => {
+  const items = [
+    base("a", { mixed: 1 }, { bbox: [0, 0, 0, 1, 1, 1] }),
+    base("b", { mixed: "x", empty: {} }),
+  ];
+  const encoder = ItemsEncoder.infer(items);
+  const field = (n: string) => encoder.schema.fields.find((f) => f.name === n)!;
+  equal(field("mixed").metadata.get(JSON_ENCODING_KEY), "json");
+  equal(field("empty").metadata.get(JSON_ENCODING_KEY), "json");
+  equal((field("bbox").type as arrow.Struct).children.length, 6);
+  deepEqual(decodeItemsBatch(viaIpc(encoder.encode(items))), items);
+});
+
+Deno.test("ItemsEncoder.infer() keeps datetimes as timestamps only when the text round-trips", () => {
+  const items = [
+    base("a", { datetime: "2020-01-01T00:00:00.000Z", created: "2020-01-01T00:00:00.123456Z" }),
+    base("b", { datetime: "2020-01-02T00:00:00.500Z", created: "2020-01-01T00:00:01Z" }),
+    base("c", { updated: "2020-01-01T00:00:00+01:00", end_datetime: "2020-01-01T00:00:00.90434Z" }),
+  ];
+  const encoder = ItemsEncoder.infer(items);
+  const field = (n: string) => encoder.schema.fields.find((f) => f.name === n)!;
+  equal(field("datetime").metadata.get(DATETIME_FORMAT_KEY), "ms");
+  equal(field("created").metadata.get(DATETIME_FORMAT_KEY), "auto");
+  equal(String(field("updated").type), "Utf8");
+  equal(String(field("end_datetime").type), "Utf8");
+  deepEqual(decodeItemsBatch(viaIpc(encoder.encode(items))), items);
+});
+
+Deno.test("parseDatetimeMicros() and formatDatetimeMicros() keep microseconds", () => {
+  equal(parseDatetimeMicros("2024-04-19T12:27:56.941678Z"), 1713529676941678);
+  equal(formatDatetimeMicros(1713529676941678, "auto"), "2024-04-19T12:27:56.941678Z");
+  equal(parseDatetimeMicros("2024-04-19T12:27:56.9416781Z"), undefined);
+  equal(parseDatetimeMicros("2024-04-19"), undefined);
+});
+
+Deno.test("ItemsEncoder.fromSchema() rebuilds the encoder of a schema it wrote", async () => {
+  const items = await fixtureItems("io-lulc-pc.json");
+  const encoder = ItemsEncoder.infer(items);
+  const again = ItemsEncoder.fromSchema(viaIpc(encoder.encode(items)).schema)!;
+  deepEqual(dropNulls(decodeItemsBatch(viaIpc(again.encode(items)))), dropNulls(items));
+  equal(ItemsEncoder.fromSchema(arrow.tableFromArrays({ x: [1] }).schema), undefined);
+});
