@@ -65,6 +65,10 @@ const LOOKAHEAD_BYTES = 8 * 1024 * 1024;
 const MAX_SEGMENTS = 1000;
 /** Keys per bulk-delete request (Swift's default limit is 10000). */
 const BULK_DELETE_BATCH = 1000;
+/** Bulk-delete requests in flight at once (Swift deletes one request's keys one by one). */
+const BULK_DELETE_CONCURRENCY = 8;
+/** Below this many keys a batch is not split further. */
+const BULK_DELETE_MIN_BATCH = 100;
 
 type Signal = { signal?: AbortSignal | undefined };
 
@@ -478,7 +482,9 @@ export class SwiftObjectStore
       key,
       signal,
     });
-    if (head.status === 404) return [];
+    await head.body?.cancel();
+    // 403: a write-only user cannot look; then there is nothing it could clean up either
+    if (head.status === 404 || head.status === 403) return [];
     if (!head.ok) throw await this.#error(head, "HEAD", key);
     if (!/^true$/i.test(head.headers.get("x-static-large-object") ?? "")) return [];
     const response = await this.client.request({
@@ -588,48 +594,68 @@ export class SwiftObjectStore
     return out;
   }
 
-  /** Bulk-deletes `/container/object` paths (unencoded); returns the failures. */
+  /**
+   * Bulk-deletes `/container/object` paths (unencoded) in batches of at most
+   * 1000, a few batches at a time; returns the failures.
+   */
   async #deletePaths(
     paths: string[],
     signal?: AbortSignal,
   ): Promise<{ path: string; error: Error }[]> {
+    const count = Math.min(
+      Math.max(Math.ceil(paths.length / BULK_DELETE_MIN_BATCH), 1),
+      BULK_DELETE_CONCURRENCY,
+    );
+    const size = Math.min(Math.ceil(paths.length / count), BULK_DELETE_BATCH);
+    const batches: string[][] = [];
+    for (let i = 0; i < paths.length; i += size) batches.push(paths.slice(i, i + size));
     const failures: { path: string; error: Error }[] = [];
-    for (let i = 0; i < paths.length; i += BULK_DELETE_BATCH) {
-      const batch = paths.slice(i, i + BULK_DELETE_BATCH);
-      const body = batch.map((p) => "/" + encodeKeyPath(p.slice(1))).join("\n") + "\n";
-      const response = await this.client.request({
-        method: "POST",
-        query: { "bulk-delete": "true" },
-        headers: { "Content-Type": "text/plain", Accept: "application/json" },
-        body,
-        signal,
+    const work = async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        failures.push(...await this.#deleteBatch(batch, signal));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(count, batches.length) }, work));
+    return failures;
+  }
+
+  async #deleteBatch(
+    batch: string[],
+    signal?: AbortSignal,
+  ): Promise<{ path: string; error: Error }[]> {
+    const failures: { path: string; error: Error }[] = [];
+    const body = batch.map((p) => "/" + encodeKeyPath(p.slice(1))).join("\n") + "\n";
+    const response = await this.client.request({
+      method: "POST",
+      query: { "bulk-delete": "true" },
+      headers: { "Content-Type": "text/plain", Accept: "application/json" },
+      body,
+      signal,
+    });
+    if (!response.ok) {
+      const error = await this.#error(response, "bulk delete in");
+      return batch.map((path) => ({ path, error }));
+    }
+    const answer = await response.json() as BulkDeleteAnswer;
+    const errors = answer.Errors ?? [];
+    for (const [path, status] of errors) {
+      const decoded = safeDecode(path);
+      failures.push({
+        path: decoded,
+        error: this.#statusError(
+          status,
+          `Swift bulk delete of "${decoded.slice(1)}" failed: ${status}`,
+          decoded,
+        ),
       });
-      if (!response.ok) {
-        const error = await this.#error(response, "bulk delete in");
-        for (const path of batch) failures.push({ path, error });
-        continue;
-      }
-      const answer = await response.json() as BulkDeleteAnswer;
-      const errors = answer.Errors ?? [];
-      for (const [path, status] of errors) {
-        const decoded = safeDecode(path);
-        failures.push({
-          path: decoded,
-          error: this.#statusError(
-            status,
-            `Swift bulk delete of "${decoded.slice(1)}" failed: ${status}`,
-            decoded,
-          ),
-        });
-      }
-      const overall = Number((answer["Response Status"] ?? "200").split(" ")[0]);
-      if (errors.length === 0 && overall >= 400) {
-        const message = `Swift bulk delete failed: ${answer["Response Status"]}${
-          answer["Response Body"] ? `: ${answer["Response Body"]}` : ""
-        }`;
-        for (const path of batch) {
-          failures.push({ path, error: this.#statusError(String(overall), message, path) });
-        }
+    }
+    const overall = Number((answer["Response Status"] ?? "200").split(" ")[0]);
+    if (errors.length === 0 && overall >= 400) {
+      const message = `Swift bulk delete failed: ${answer["Response Status"]}${
+        answer["Response Body"] ? `: ${answer["Response Body"]}` : ""
+      }`;
+      for (const path of batch) {
+        failures.push({ path, error: this.#statusError(String(overall), message, path) });
       }
     }
     return failures;
