@@ -91,6 +91,8 @@ export interface S3StoreOptions {
   putMaxConcurrency?: number | undefined;
   /** Keys per ListObjectsV2 page (`MaxKeys`). @default the server's (1000) */
   listingPageSize?: number | undefined;
+  /** Keys per DeleteObjects request in `deleteMany` (1 to 1000). @default 1000 */
+  deleteBatchSize?: number | undefined;
   /**
    * Before the first write, check that the bucket exists and create it when
    * it does not (as rclone does). @default true
@@ -258,6 +260,7 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
   readonly #threshold: number;
   readonly #partSize: number;
   readonly #concurrency: number;
+  readonly #deleteBatch: number;
   #bucketReady: Promise<void> | undefined;
 
   /**
@@ -279,6 +282,12 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
       );
     }
     this.#concurrency = positive(options.putMaxConcurrency, 4, "putMaxConcurrency");
+    this.#deleteBatch = positive(options.deleteBatchSize, DELETE_BATCH, "deleteBatchSize");
+    if (this.#deleteBatch > DELETE_BATCH) {
+      throw new RangeError(
+        `Invalid deleteBatchSize ${this.#deleteBatch}: S3 deletes at most ${DELETE_BATCH} keys a request`,
+      );
+    }
     if (options.listingPageSize !== undefined) {
       positive(options.listingPageSize, 1000, "listingPageSize");
     }
@@ -590,8 +599,9 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
   }
 
   /**
-   * Deletes `keys` with DeleteObjects, 1000 keys a request, one request after
-   * another. Missing keys are not errors.
+   * Deletes `keys` with DeleteObjects, `deleteBatchSize` (1000) keys a
+   * request, one request after another. Missing keys are not errors. (Swift
+   * s3api deletes about 30 keys a second, one by one, whatever the batching.)
    *
    * @param keys The keys.
    * @param options Signal.
@@ -604,8 +614,8 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
   ): Promise<{ key: string; error: Error }[]> {
     for (const key of keys) checkKey(key, String(this));
     const failures: { key: string; error: Error }[] = [];
-    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
-      const batch = keys.slice(start, start + DELETE_BATCH);
+    for (let start = 0; start < keys.length; start += this.#deleteBatch) {
+      const batch = keys.slice(start, start + this.#deleteBatch);
       try {
         const r = await this.#client.send(
           new DeleteObjectsCommand({
