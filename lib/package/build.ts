@@ -172,7 +172,7 @@ async function writeContents(
           await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
           yield batch;
         }
-        await rowsWriter.close();
+        await rowsWriter.close().catch(() => Promise.reject(LOCK_SIDE_FAILED));
       } catch (error) {
         await rowsWriter.abort(error).catch(() => {});
         throw error;
