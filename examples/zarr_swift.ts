@@ -14,7 +14,7 @@
  * `OS_STORAGE_URL`/`OS_AUTH_TOKEN` (a pre-authenticated token).
  */
 import * as zarr from "zarrita";
-import { SwiftStore } from "../mod.ts";
+import { SwiftStore } from "../lib/zarr/mod.ts";
 
 const container = Deno.args[0] ?? "ferry-zarr-example";
 const store = await SwiftStore.open({ container, prefix: "demo/temperature.zarr" });
@@ -46,11 +46,9 @@ const reader = store.withReadOnly(true);
 const arr = await zarr.open(zarr.root(reader).resolve("t2m"), { kind: "array" });
 if (!arr.is("float32")) throw new Error(`unexpected dtype ${arr.dtype}`);
 const box = await zarr.get(arr, [0, zarr.slice(9, 15), zarr.slice(19, 27)]);
-console.log(
-  `region [0, 9:15, 19:27] first row: ${
-    Array.from(box.data.slice(0, 8), (v) => v.toFixed(1)).join(" ")
-  }`,
-);
+// Row lat=10 of the 6 x 8 box: lon 19 and 26 keep their values, 20..25 are 300.
+const row = Array.from(box.data.slice(8, 16), (v) => v.toFixed(1)).join(" ");
+console.log(`t2m[0, 10, 19:27] = ${row}`);
 
 // The zarr-python store methods.
 console.log(`keys: ${(await Array.fromAsync(store.list())).length}`);

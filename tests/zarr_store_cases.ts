@@ -64,7 +64,14 @@ export function runZarrStoreCases(options: ZarrCaseOptions): void {
       ignore: reason !== undefined,
       sanitizeOps: sanitize,
       sanitizeResources: sanitize,
-      fn: async () => fn(await options.make()),
+      fn: async () => {
+        const fixture = await options.make();
+        try {
+          await fn(fixture);
+        } finally {
+          await fixture.store.withReadOnly(false).clear();
+        }
+      },
     });
   };
 

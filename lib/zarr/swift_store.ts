@@ -8,12 +8,15 @@
 import { type EnvReader, readEnv } from "../env.ts";
 import { NotFoundError } from "../stores/errors.ts";
 import { registerSecret } from "../stores/redact.ts";
-import { swiftAuthFor } from "../stores/registry.ts";
 import { type RetryOptions, RetryStore } from "../stores/retry_store.ts";
 import type { ObjectStore } from "../stores/store.ts";
-import { type SwiftAuthOptions, SwiftObjectStore } from "../stores/swift/mod.ts";
-import { swiftSession } from "../stores/swift/auth.ts";
-import { classify, SwiftClient } from "../stores/swift/client.ts";
+import {
+  classify,
+  type SwiftAuthOptions,
+  SwiftClient,
+  SwiftObjectStore,
+  swiftSession,
+} from "../stores/swift/mod.ts";
 import { ZarrStore, type ZarrStoreOptions } from "./store.ts";
 
 /**
@@ -53,8 +56,10 @@ export interface SwiftStoreOpenOptions extends ZarrStoreOptions {
 
 /**
  * Resolves zarr-swiftstore style credentials: complete explicit options win
- * (a token pair before a TempAuth triple), then the environment as the rest
- * of ferry reads it.
+ * (a token pair before a TempAuth triple); without options, the environment
+ * as ferry's `swift://` URLs read it (`ST_AUTH` + `ST_USER` + `ST_KEY` first,
+ * since TempAuth can renew an expired token, with `OS_STORAGE_URL` as the
+ * storage URL when set; then `OS_STORAGE_URL` + `OS_AUTH_TOKEN`).
  *
  * @example Explicit options and the environment
  * ```ts
@@ -95,7 +100,20 @@ export function swiftAuthFromStorageOptions(
       }): expected { preauthurl, preauthtoken } or { authurl, user, key }`,
     );
   }
-  return swiftAuthFor(null, env);
+  // The environment, as ferry's swift:// URLs read it: TempAuth first (it can
+  // renew an expired token), then a pre-authenticated token.
+  const stAuth = env("ST_AUTH");
+  const stUser = env("ST_USER");
+  const stKey = env("ST_KEY");
+  const storageUrl = env("OS_STORAGE_URL");
+  const token = env("OS_AUTH_TOKEN");
+  registerSecret(stKey);
+  registerSecret(token);
+  if (stAuth && stUser && stKey) return { authUrl: stAuth, user: stUser, key: stKey, storageUrl };
+  if (storageUrl && token) return { storageUrl, token };
+  throw new TypeError(
+    "No Swift credentials: pass storageOptions, or set OS_STORAGE_URL and OS_AUTH_TOKEN, or ST_AUTH, ST_USER and ST_KEY",
+  );
 }
 
 /**

@@ -186,4 +186,37 @@ if (env) {
     deepEqual((await zarr.get(arr)).data, data);
     await store.clear();
   });
+
+  Deno.test({
+    name: "examples/zarr_swift.ts runs against the test server with scoped permissions",
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const host = new URL(env.ST_AUTH).host;
+      const example = new URL("../../examples/zarr_swift.ts", import.meta.url);
+      const exampleContainer = uniqueName("ferry-zarr-example");
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          `--allow-net=${host}`,
+          "--allow-env=ST_AUTH,ST_USER,ST_KEY,OS_STORAGE_URL,OS_AUTH_TOKEN",
+          example.pathname,
+          exampleContainer,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(run.stdout);
+      equal(run.code, 0, new TextDecoder().decode(run.stderr));
+      ok(out.includes("300.0 300.0 300.0 300.0 300.0 300.0"), out);
+      ok(out.includes("top level: t2m, zarr.json"), out);
+      ok(out.includes("read-only store refused a write"), out);
+      const written = await SwiftStore.open({
+        container: exampleContainer,
+        storageOptions: tempauth,
+      });
+      await written.clear();
+    },
+  });
 }
