@@ -35,7 +35,11 @@ export class CountingStore implements ObjectStore {
     this.calls.get++;
     return this.inner.get(key, options);
   }
-  async put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+  async put(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<PutResult> {
     this.calls.put++;
     if (this.failPuts > 0) {
       this.failPuts--;
@@ -117,7 +121,11 @@ export class SlowSinkStore implements ObjectStore {
   get(): Promise<ReadableStream<Uint8Array>> {
     throw new Error("write-only");
   }
-  async put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+  async put(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<PutResult> {
     let size = 0;
     for await (const chunk of body) {
       options?.signal?.throwIfAborted();

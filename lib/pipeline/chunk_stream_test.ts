@@ -22,7 +22,9 @@ Deno.test("ChunkStream throws RangeError for a bad chunk size", () => {
 
 Deno.test("ChunkStream never charges more than holds + 2 chunks, and a slow consumer throttles the source", async () => {
   let max = 0;
-  const budget = new MemoryBudget(1 << 20, { onChange: (c) => void (max = Math.max(max, c.inUseBytes)) });
+  const budget = new MemoryBudget(1 << 20, {
+    onChange: (c) => void (max = Math.max(max, c.inUseBytes)),
+  });
   const source = new GeneratedStore(200_000, 7_000);
   const chunks = new ChunkStream({ budget, chunkSizeBytes: 4_096, consumerHoldsChunks: 2 });
   let received = 0;
@@ -84,7 +86,9 @@ Deno.test("ChunkStream passes an abort signal back to the source and errors the 
 
 Deno.test("ChunkStream charges only what is left when the total size is known", async () => {
   const seen: number[] = [];
-  const budget = new MemoryBudget(100, { onChange: (c) => c.kind === "acquire" && seen.push(c.bytes) });
+  const budget = new MemoryBudget(100, {
+    onChange: (c) => c.kind === "acquire" && seen.push(c.bytes),
+  });
   const chunks = new ChunkStream({ budget, chunkSizeBytes: 10, totalBytes: 23 });
   for await (const _ of new Blob([new Uint8Array(23)]).stream().pipeThrough(chunks)) { /* drain */ }
   chunks.releaseAll();

@@ -4,7 +4,12 @@ import { FileStore } from "../stores/file.ts";
 import { MemoryStore } from "../stores/memory.ts";
 import { getBytes, putBytes } from "../stores/ext.ts";
 import { MemoryBudget } from "./memory_budget.ts";
-import { destinationOpenOptions, type PipelineEvent, putBufferBytesFor, runTransfers } from "./engine.ts";
+import {
+  destinationOpenOptions,
+  type PipelineEvent,
+  putBufferBytesFor,
+  runTransfers,
+} from "./engine.ts";
 import type { TransferResult, TransferTask } from "./transfer.ts";
 import { CountingStore, GeneratedStore, SlowSinkStore } from "./_testing.ts";
 
@@ -15,7 +20,10 @@ async function collect<T>(results: AsyncIterable<TransferResult<T>>): Promise<Tr
 }
 
 Deno.test("runTransfers() throws RangeError at once for a memory limit below one chunk", () => {
-  throws(() => runTransfers([], { chunkSizeBytes: 1024, memoryLimitBytes: 1023 }), /--memory-limit-bytes 1023: below one chunk/);
+  throws(
+    () => runTransfers([], { chunkSizeBytes: 1024, memoryLimitBytes: 1023 }),
+    /--memory-limit-bytes 1023: below one chunk/,
+  );
   throws(() => runTransfers([], { maxWorkers: 0 }), /--max-workers 0/);
   throws(() => runTransfers([], { putMaxConcurrency: -1 }), /--put-max-concurrency -1/);
   throws(() => runTransfers([], { chunkSizeBytes: 0 }), /--chunk-size-bytes 0/);
@@ -47,7 +55,9 @@ Deno.test("runTransfers() never holds more than the memory limit across workers"
       destination: { store: destination, key: `copy/${i}` },
       data: i,
     }));
-    const results = await collect(runTransfers(tasks, { maxWorkers: 4, chunkSizeBytes: 16_384, budget }));
+    const results = await collect(
+      runTransfers(tasks, { maxWorkers: 4, chunkSizeBytes: 16_384, budget }),
+    );
     equal(results.length, sizes.length);
     for (const r of results) {
       equal(r.status, "copied", String(r.error));
@@ -121,7 +131,14 @@ Deno.test("runTransfers() skips what a previous run copied and reports events", 
   const events: PipelineEvent["type"][] = [];
   const results = await collect(runTransfers(tasks(6), { onEvent: (e) => events.push(e.type) }));
   equal(destination.calls.put, 6);
-  deepEqual(results.map((r) => r.status).sort(), ["copied", "copied", "copied", "skipped", "skipped", "skipped"]);
+  deepEqual(results.map((r) => r.status).sort(), [
+    "copied",
+    "copied",
+    "copied",
+    "skipped",
+    "skipped",
+    "skipped",
+  ]);
   equal(events.filter((e) => e === "start").length, 6);
   equal(events.filter((e) => e === "done").length, 6);
   ok(events.includes("bytes"));
@@ -135,7 +152,10 @@ Deno.test("runTransfers() reports failures as results and goes on", async () => 
     source: { store: source, key },
     destination: { store: destination, key },
   }))));
-  deepEqual(results.map((r) => `${r.task.source.key}:${r.status}`).sort(), ["missing:failed", "ok:copied"]);
+  deepEqual(results.map((r) => `${r.task.source.key}:${r.status}`).sort(), [
+    "missing:failed",
+    "ok:copied",
+  ]);
 });
 
 Deno.test("destinationOpenOptions() and putBufferBytesFor() size the destination's buffers", () => {
@@ -151,7 +171,10 @@ Deno.test("destinationOpenOptions() and putBufferBytesFor() size the destination
 Deno.test("runTransfers() fails an object whose destination buffers more than the limit", async () => {
   const source = new MemoryStore();
   await putBytes(source, "k", new Uint8Array(10));
-  throws(() => runTransfers([], { memoryLimitBytes: 100, chunkSizeBytes: 10, putBufferBytes: 100 }), RangeError);
+  throws(
+    () => runTransfers([], { memoryLimitBytes: 100, chunkSizeBytes: 10, putBufferBytes: 100 }),
+    RangeError,
+  );
   const [r] = await collect(runTransfers([
     { source: { store: source, key: "k" }, destination: { store: new MemoryStore(), key: "k" } },
   ], { memoryLimitBytes: 100, chunkSizeBytes: 10, putBufferBytes: () => 200 }));

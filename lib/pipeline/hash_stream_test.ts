@@ -13,7 +13,9 @@ function source(): ReadableStream<Uint8Array> {
 Deno.test("HashStream computes SHA-256 and MD5 of the bytes as they pass", async () => {
   const hash = new HashStream({ md5: true });
   let passed = 0;
-  await source().pipeThrough(hash).pipeTo(new WritableStream({ write: (c) => void (passed += c.byteLength) }));
+  await source().pipeThrough(hash).pipeTo(
+    new WritableStream({ write: (c) => void (passed += c.byteLength) }),
+  );
   const digest = await hash.digest;
   equal(passed, bytes.byteLength);
   equal(digest.sha256, sha);
@@ -35,15 +37,23 @@ Deno.test("HashStream errors instead of closing on a checksum mismatch", async (
 
 Deno.test("HashStream errors at once when the bytes overrun the expected size", async () => {
   const hash = new HashStream({ expected: { size: 10 } });
-  await rejects(source().pipeThrough(hash).pipeTo(new WritableStream()), /size mismatch: expected 10, actual more than 10/);
+  await rejects(
+    source().pipeThrough(hash).pipeTo(new WritableStream()),
+    /size mismatch: expected 10, actual more than 10/,
+  );
 });
 
 Deno.test("HashStream errors on a short body and on an MD5 mismatch", async () => {
   const short = new HashStream({ expected: { size: bytes.byteLength + 1 } });
-  await rejects(source().pipeThrough(short).pipeTo(new WritableStream()), /size mismatch: expected 300001, actual 300000/);
+  await rejects(
+    source().pipeThrough(short).pipeTo(new WritableStream()),
+    /size mismatch: expected 300001, actual 300000/,
+  );
   const wrongMd5 = new HashStream({ expected: { md5: "0".repeat(32) } });
   await rejects(source().pipeThrough(wrongMd5).pipeTo(new WritableStream()), /md5 mismatch/);
-  const right = new HashStream({ expected: { md5: `"${md5}"`, sha256: sha, size: bytes.byteLength } });
+  const right = new HashStream({
+    expected: { md5: `"${md5}"`, sha256: sha, size: bytes.byteLength },
+  });
   await source().pipeThrough(right).pipeTo(new WritableStream());
   equal((await right.digest).md5, md5);
 });

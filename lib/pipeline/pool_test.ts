@@ -50,6 +50,7 @@ Deno.test("pooledMap() stops taking items when its signal aborts", async () => {
   const controller = new AbortController();
   let started = 0;
   const results = pooledMap(1, [1, 2, 3], async (i) => {
+    await Promise.resolve();
     started++;
     if (i === 1) controller.abort(new Error("stopped"));
     return i;

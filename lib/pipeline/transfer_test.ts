@@ -6,7 +6,7 @@ import { getBytes, headOrUndefined, listAll, putBytes } from "../stores/ext.ts";
 import type { ObjectStore } from "../stores/store.ts";
 import { MemoryBudget } from "./memory_budget.ts";
 import { ChecksumMismatchError } from "./hash_stream.ts";
-import { type TransferTask, transferObject } from "./transfer.ts";
+import { transferObject, type TransferTask } from "./transfer.ts";
 import { CountingStore } from "./_testing.ts";
 
 const bytes = new Uint8Array(100_000).map((_, i) => (i * 13) & 0xff);
@@ -14,11 +14,21 @@ const sha = createHash("sha256").update(bytes).digest("hex");
 const md5 = createHash("md5").update(bytes).digest("hex");
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 
-function task(source: ObjectStore, destination: ObjectStore, extra: Partial<TransferTask> = {}): TransferTask {
-  return { source: { store: source, key: "src/a.bin" }, destination: { store: destination, key: "dst/a.bin" }, ...extra };
+function task(
+  source: ObjectStore,
+  destination: ObjectStore,
+  extra: Partial<TransferTask> = {},
+): TransferTask {
+  return {
+    source: { store: source, key: "src/a.bin" },
+    destination: { store: destination, key: "dst/a.bin" },
+    ...extra,
+  };
 }
 
-async function withFiles(fn: (source: FileStore, destination: FileStore, root: string) => Promise<void>) {
+async function withFiles(
+  fn: (source: FileStore, destination: FileStore, root: string) => Promise<void>,
+) {
   const root = await Deno.makeTempDir();
   try {
     await fn(new FileStore({ root: `${root}/s` }), new FileStore({ root: `${root}/d` }), root);
@@ -31,7 +41,10 @@ Deno.test("transferObject() copies file to file with SHA-256 and MD5 computed in
   await withFiles(async (source, destination) => {
     await putBytes(source, "src/a.bin", bytes);
     const budget = new MemoryBudget(64 * 1024);
-    const result = await transferObject(task(source, destination), { budget, chunkSizeBytes: 8 * 1024 });
+    const result = await transferObject(task(source, destination), {
+      budget,
+      chunkSizeBytes: 8 * 1024,
+    });
     equal(result.status, "copied");
     equal(result.checksum, "1220" + sha);
     equal(result.md5, md5);
@@ -72,7 +85,10 @@ Deno.test("transferObject() writes nothing when the checksum does not match (mem
   const [source, destination] = [new MemoryStore(), new MemoryStore()];
   await putBytes(source, "src/a.bin", bytes);
   const budget = new MemoryBudget(1 << 20);
-  const result = await transferObject(task(source, destination, { expected: { md5: "f".repeat(32) } }), { budget });
+  const result = await transferObject(
+    task(source, destination, { expected: { md5: "f".repeat(32) } }),
+    { budget },
+  );
   equal(result.status, "failed");
   equal((result.error as ChecksumMismatchError).kind, "md5");
   deepEqual(await listAll(destination), []);
@@ -126,8 +142,14 @@ Deno.test("transferObject() decides an existing object by MD5 ETags without read
     await transferObject(task(files, out), options);
     equal((await transferObject(task(files, out), options)).status, "copied");
     equal(out.calls.put, 2);
-    equal((await transferObject(task(files, out, { ifExists: "keep" }), options)).status, "skipped");
-    equal((await transferObject(task(files, out, { ifExists: "overwrite" }), options)).status, "copied");
+    equal(
+      (await transferObject(task(files, out, { ifExists: "keep" }), options)).status,
+      "skipped",
+    );
+    equal(
+      (await transferObject(task(files, out, { ifExists: "overwrite" }), options)).status,
+      "copied",
+    );
   });
 });
 
@@ -137,7 +159,9 @@ Deno.test("transferObject() deletes the object again when the destination ETag d
   destination.fakePutEtag = "0".repeat(32);
   const source = new MemoryStore();
   await putBytes(source, "src/a.bin", bytes);
-  const result = await transferObject(task(source, destination), { budget: new MemoryBudget(1 << 20) });
+  const result = await transferObject(task(source, destination), {
+    budget: new MemoryBudget(1 << 20),
+  });
   equal(result.status, "failed");
   equal((result.error as ChecksumMismatchError).kind, "etag");
   equal(await headOrUndefined(inner, "dst/a.bin"), undefined);
@@ -154,7 +178,10 @@ Deno.test("transferObject() retries a transient put failure and counts the attem
   equal(result.attempts, 3);
   equal(budget.inUseBytes, 0);
   destination.failPuts = 5;
-  const failed = await transferObject(task(source, destination, { ifExists: "overwrite" }), { budget, retry: fast });
+  const failed = await transferObject(task(source, destination, { ifExists: "overwrite" }), {
+    budget,
+    retry: fast,
+  });
   equal(failed.status, "failed");
   equal(failed.attempts, 3);
   equal(failed.error?.name, "TransientError");
