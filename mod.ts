@@ -17,4 +17,5 @@
  * @module
  */
 export * from "./lib/stores/mod.ts";
+export * from "./lib/zarr/mod.ts";
 export { formatSize, parseSize } from "./lib/units.ts";
