@@ -19,7 +19,7 @@ import {
   isConditionalPutter,
   type ObjectStore,
 } from "../stores/store.ts";
-import { Limiter } from "./_limiter.ts";
+import { Semaphore } from "../stores/limit_store.ts";
 
 /**
  * A byte range as zarrita asks for it (`{ offset, length }` or
@@ -103,7 +103,7 @@ export class ZarrStore {
   readonly prefix: string;
   /** Whether writes are refused. */
   readonly readOnly: boolean;
-  readonly #limiter: Limiter;
+  readonly #limiter: Semaphore;
 
   /**
    * @param store Any ferry object store.
@@ -115,12 +115,12 @@ export class ZarrStore {
     this.store = store;
     this.prefix = normalizePrefix(options.prefix ?? "");
     this.readOnly = options.readOnly ?? false;
-    this.#limiter = new Limiter(options.maxConcurrency ?? DEFAULT_ZARR_MAX_CONCURRENCY);
+    this.#limiter = new Semaphore(options.maxConcurrency ?? DEFAULT_ZARR_MAX_CONCURRENCY);
   }
 
   /** Object-store requests allowed in flight at once. */
   get maxConcurrency(): number {
-    return this.#limiter.max;
+    return this.#limiter.limit;
   }
 
   /**

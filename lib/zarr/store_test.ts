@@ -221,7 +221,8 @@ Deno.test("ZarrStore() rejects a bad prefix and a bad maxConcurrency", () => {
     throws(
       () => new ZarrStore(objects, { maxConcurrency }),
       (e: Error) =>
-        e instanceof RangeError && e.message.startsWith(`Invalid maxConcurrency ${maxConcurrency}`),
+        e instanceof RangeError &&
+        e.message.startsWith(`Invalid concurrency limit ${maxConcurrency}`),
     );
   }
   equal(new ZarrStore(objects, { prefix: "/a/b/" }).prefix, "a/b/");
