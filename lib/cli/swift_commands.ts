@@ -3,6 +3,14 @@
  * Credentials come from the environment (`ST_AUTH`/`ST_USER`/`ST_KEY`, or
  * `OS_STORAGE_URL`/`OS_AUTH_TOKEN`).
  *
+ * `swift tempurl` takes the signing key from `--key`, else
+ * `FERRY_SWIFT_TEMPURL_KEY`, else the account's `X-Account-Meta-Temp-URL-Key`
+ * (or `-Key-2`). When the account has none it does not set one silently
+ * (that changes account state other clients rely on): it fails, and
+ * `--create-key` sets a random 256-bit key on the account first. `--expires`
+ * is seconds from now (default 3600). The signed URL is printed to stdout and
+ * nowhere else; `swift auth` likewise prints the token, its purpose.
+ *
  * @module
  */
 import { type Command, EXIT, positional, writeJsonLine, writeText } from "./command.ts";
