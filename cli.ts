@@ -15,7 +15,9 @@ import { parseArgs } from "./lib/cli/parse_args.ts";
 import { storeCommands } from "./lib/cli/store_commands.ts";
 import { swiftCommands } from "./lib/cli/swift_commands.ts";
 import { itemsCommands } from "./lib/cli/items_commands.ts";
+import { enrichCommands } from "./lib/cli/enrich_commands.ts";
 import { lockCommands } from "./lib/cli/lock_commands.ts";
+import { lockTransferCommands } from "./lib/cli/lock_transfer_commands.ts";
 import { packageCommands } from "./lib/cli/package_commands.ts";
 
 /** Every command, in help order. */
@@ -23,7 +25,9 @@ export const COMMANDS: readonly Command[] = [
   ...storeCommands,
   ...swiftCommands,
   ...itemsCommands,
+  ...enrichCommands,
   ...lockCommands,
+  ...lockTransferCommands,
   ...packageCommands,
 ];
 
