@@ -8,7 +8,7 @@
 import { type EnvReader, readEnv } from "../env.ts";
 import { NotFoundError } from "../stores/errors.ts";
 import { registerSecret } from "../stores/redact.ts";
-import { type RetryOptions, RetryStore } from "../stores/retry_store.ts";
+import { type RetryOptions, RetryStore, withRetry } from "../stores/retry_store.ts";
 import type { ObjectStore } from "../stores/store.ts";
 import {
   classify,
@@ -178,7 +178,9 @@ export class SwiftStore extends ZarrStore {
       segmentSizeBytes: options.segmentSizeBytes,
     });
     const store = options.retry === false ? driver : new RetryStore(driver, options.retry);
-    await ensureContainer(auth, container, options.readOnly ?? false, String(driver));
+    const ensure = () =>
+      ensureContainer(auth, container, options.readOnly ?? false, String(driver));
+    await (options.retry === false ? ensure() : withRetry(ensure, options.retry));
     return new SwiftStore(store, container, options);
   }
 
