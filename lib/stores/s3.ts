@@ -59,7 +59,7 @@ import { encodeKeyPath } from "./location.ts";
 
 /** Static credentials. */
 export interface S3Credentials {
-  /** The access key id (not secret; it may appear in `toString()` of nothing). */
+  /** The access key id. */
   accessKeyId: string;
   /** The secret access key; registered with `redact()` so it never appears in output. */
   secretAccessKey: string;
@@ -146,6 +146,19 @@ const TRANSIENT = new Set([
   "TimeoutError",
 ]);
 const NOT_SUPPORTED = new Set(["NotImplemented"]);
+const STATUS_CODES: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  412: "PreconditionFailed",
+  416: "InvalidRange",
+  500: "InternalError",
+  501: "NotImplemented",
+  503: "ServiceUnavailable",
+};
 const SILENT_LOGGER = {
   trace() {},
   debug() {},
@@ -203,7 +216,10 @@ export function classify(error: unknown, context: S3ErrorContext): Error {
   };
   const status = e.$metadata?.httpStatusCode;
   let code = e.Code ?? e.name ?? "Error";
-  if ((code === "Unknown" || code === "Error") && status !== undefined) code = `HTTP ${status}`;
+  // Bodiless answers (HEAD) give the SDK no error code: name the status.
+  if ((code === "Unknown" || code === "Error") && status !== undefined) {
+    code = STATUS_CODES[status] ?? `HTTP ${status}`;
+  }
   const where = `s3://${context.bucket}/${context.key ?? ""}`;
   const detail = e.message && e.message !== "UnknownError" && e.message !== code
     ? `: ${e.message}`
@@ -472,6 +488,7 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
     condition: PutCondition | undefined,
   ): Promise<PutResult> {
     checkKey(key, String(this));
+    options.signal?.throwIfAborted();
     const size = options.size;
     if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
       throw new RangeError(`Invalid size ${size} for "${key}": expected an integer >= 0`);
