@@ -1,0 +1,112 @@
+/**
+ * Items benchmark: NDJSON → stac-geoparquet.
+ *
+ * `deno bench -A bench/items_bench.ts` runs a small in-process encode bench.
+ * `deno run -A bench/items_bench.ts [COUNT...]` (default 100000) runs the
+ * comparison: N items generated with `../shared/tools/gen-items.py` (the only
+ * file used from ../shared; the template is the project's own copy in
+ * tests/fixtures/stac/naip-pc.json) as NDJSON, then
+ * `ferry items from-ndjson | ferry items to-parquet` against DuckDB
+ * (`@duckdb/node-api`, `read_ndjson` → `COPY ... (FORMAT parquet)`), each timed
+ * with `/usr/bin/time -v` (wall time, peak RSS of each process) and printed
+ * as a Markdown table row for bench/RESULTS.md.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { ItemsEncoder } from "../lib/stac/arrow_items.ts";
+import { itemsFromJsonText } from "../lib/stac/json_input.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const TEMPLATE = `${ROOT}tests/fixtures/stac/naip-pc.json`;
+const GENERATOR = `${ROOT}../shared/tools/gen-items.py`;
+
+Deno.bench("ItemsEncoder.encode() 1000 NAIP items", async (b) => {
+  const template = itemsFromJsonText(await Deno.readTextFile(TEMPLATE));
+  const items = Array.from({ length: 1000 }, (_, i) => ({ ...template[i % 4]!, id: `i${i}` }));
+  b.start();
+  ItemsEncoder.infer(items).encode(items);
+  b.end();
+});
+
+interface Timed {
+  seconds: number;
+  rssMiB: number[];
+}
+
+function parseTime(report: string): { seconds: number; rssMiB: number } {
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(
+    report,
+  );
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
+  if (!wall || !rss) throw new Error(`Cannot read /usr/bin/time output: ${report.slice(0, 200)}`);
+  const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+  return { seconds, rssMiB: Number(rss[1]) / 1024 };
+}
+
+async function sh(script: string): Promise<void> {
+  const out = await new Deno.Command("bash", { args: ["-c", script], stderr: "inherit" }).output();
+  if (!out.success) throw new Error(`Failed: ${script}`);
+}
+
+async function timedPipeline(dir: string, ndjson: string): Promise<Timed> {
+  const ferry = `deno run -A ${ROOT}cli.ts`;
+  const start = performance.now();
+  await sh(
+    `set -o pipefail; /usr/bin/time -v -o ${dir}/t1 ${ferry} items from-ndjson ${ndjson} | ` +
+      `/usr/bin/time -v -o ${dir}/t2 ${ferry} items to-parquet ${dir}/ferry.parquet > /dev/null`,
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const a = parseTime(await Deno.readTextFile(`${dir}/t1`));
+  const b = parseTime(await Deno.readTextFile(`${dir}/t2`));
+  return { seconds, rssMiB: [a.rssMiB, b.rssMiB] };
+}
+
+async function timedDuckdb(dir: string, ndjson: string): Promise<Timed> {
+  const script = `${dir}/duck.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { DuckDBInstance } from "@duckdb/node-api";
+const db = await DuckDBInstance.create(":memory:");
+const c = await db.connect();
+await c.run("COPY (SELECT * FROM read_ndjson('${ndjson}', maximum_object_size=104857600)) TO '${dir}/duck.parquet' (FORMAT parquet, COMPRESSION zstd)");
+c.closeSync();
+`,
+  );
+  await sh(`cd ${ROOT} && /usr/bin/time -v -o ${dir}/t3 deno run -A --config ${ROOT}deno.json ${script}`);
+  const t = parseTime(await Deno.readTextFile(`${dir}/t3`));
+  return { seconds: t.seconds, rssMiB: [t.rssMiB] };
+}
+
+if (import.meta.main) {
+  const counts = Deno.args.length > 0 ? Deno.args.map(Number) : [100000];
+  console.log(
+    "| items | NDJSON MiB | ferry s | ferry items/s | ferry peak RSS MiB (from-ndjson / to-parquet) | " +
+      "DuckDB s | DuckDB items/s | DuckDB peak RSS MiB | ferry/DuckDB speed | Parquet MiB ferry / DuckDB |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  for (const count of counts) {
+    const dir = await Deno.makeTempDir({ prefix: "ferry-items-bench-" });
+    try {
+      const ndjson = `${dir}/items.ndjson`;
+      await sh(`python3 ${GENERATOR} --count ${count} ${TEMPLATE} > ${ndjson}`);
+      const size = (await Deno.stat(ndjson)).size / 2 ** 20;
+      const f = await timedPipeline(dir, ndjson);
+      const d = await timedDuckdb(dir, ndjson);
+      const fp = (await Deno.stat(`${dir}/ferry.parquet`)).size / 2 ** 20;
+      const dp = (await Deno.stat(`${dir}/duck.parquet`)).size / 2 ** 20;
+      const rate = (s: number) => Math.round(count / s).toLocaleString("en");
+      console.log(
+        `| ${count.toLocaleString("en")} | ${size.toFixed(0)} | ${f.seconds.toFixed(1)} | ${
+          rate(f.seconds)
+        } | ${f.rssMiB.map((r) => r.toFixed(0)).join(" / ")} | ${d.seconds.toFixed(1)} | ${
+          rate(d.seconds)
+        } | ${d.rssMiB[0]!.toFixed(0)} | ${(d.seconds / f.seconds).toFixed(2)} | ${
+          fp.toFixed(1)
+        } / ${dp.toFixed(1)} |`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+}
