@@ -330,7 +330,7 @@ function conv(v: unknown, p: Plan): unknown {
 
 /** Splits a value into the part that fits and the rest (undefined when none). */
 function split(v: unknown, p: Plan): { value: unknown; rest?: unknown } {
-  if (fits(v, p)) return { value: conv(v, p) };
+  if (fits(v, p)) return { value: v };
   if (p.k !== "struct" || !isPlainObject(v)) return { value: null, rest: v };
   const value: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
@@ -608,19 +608,19 @@ export class ItemsEncoder {
             children.push(encodeTimestamps(n, get, plan.fmt, (i, v) => (propRest(i)[name] = v)));
             break;
           }
-          const b = arrow.makeBuilder({ type: column.field.type, nullValues: [null, undefined] });
+          const values: unknown[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const v = get(i);
-            if (v === undefined || v === null) b.append(null);
-            else if (fits(v, plan)) b.append(plan.conv ? conv(v, plan) : v);
+            if (v === undefined || v === null) values[i] = null;
+            else if (fits(v, plan)) values[i] = v;
             else {
               const part = split(v, plan);
               if (isProp) propRest(i)[name] = part.rest;
               else restOf(i)[name] = part.rest;
-              b.append(part.value);
+              values[i] = part.value;
             }
           }
-          children.push(finish(b));
+          children.push(buildData(plan, column.field.type, values));
         }
       }
     }
@@ -631,6 +631,102 @@ export class ItemsEncoder {
       children,
     });
     return new arrow.RecordBatch(this.schema, data);
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+function validity(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: number } {
+  const bitmap = new Uint8Array((values.length + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) nullCount++;
+    else bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return { bitmap, nullCount };
+}
+
+/** Builds Arrow data for fitting (unconverted) values of a plan, without arrow's builders. */
+function buildData(plan: Plan, type: arrow.DataType, values: readonly unknown[]): arrow.Data {
+  const n = values.length;
+  const { bitmap, nullCount } = validity(values);
+  const base = { type, length: n, nullCount, nullBitmap: nullCount > 0 ? bitmap : undefined };
+  switch (plan.k) {
+    case "str":
+    case "json": {
+      const offsets = new Int32Array(n + 1);
+      let bytes = new Uint8Array(Math.max(64, n * 16));
+      let o = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) {
+          const text = plan.k === "json" ? JSON.stringify(v) : v as string;
+          const max = text.length * 3;
+          if (o + max > bytes.length) {
+            const grown = new Uint8Array(Math.max(bytes.length * 2, o + max));
+            grown.set(bytes.subarray(0, o));
+            bytes = grown;
+          }
+          o += textEncoder.encodeInto(text, bytes.subarray(o)).written;
+        }
+        offsets[i + 1] = o;
+      }
+      return arrow.makeData({
+        ...base,
+        type: type as arrow.Utf8,
+        valueOffsets: offsets,
+        data: bytes.subarray(0, o),
+      });
+    }
+    case "num": {
+      const data = new Float64Array(n);
+      for (let i = 0; i < n; i++) data[i] = (values[i] as number) ?? 0;
+      return arrow.makeData({ ...base, type: type as arrow.Float64, data });
+    }
+    case "int": {
+      const data = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) data[i] = BigInt(v as number);
+      }
+      return arrow.makeData({ ...base, type: type as arrow.Int64, data });
+    }
+    case "bool": {
+      const data = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) if (values[i] === true) data[i >> 3]! |= 1 << (i & 7);
+      return arrow.makeData({ ...base, type: type as arrow.Bool, data });
+    }
+    case "ts":
+      return encodeTimestamps(n, (i) => values[i], plan.fmt, () => {});
+    case "list": {
+      const offsets = new Int32Array(n + 1);
+      const flat: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as unknown[] | null | undefined;
+        if (v) { for (const x of v) flat.push(x); }
+        offsets[i + 1] = flat.length;
+      }
+      const childType = (type as arrow.List).children[0]!.type;
+      return arrow.makeData({
+        ...base,
+        type: type as arrow.List,
+        valueOffsets: offsets,
+        child: buildData(plan.e, childType, flat),
+      });
+    }
+    case "struct": {
+      const fields = (type as arrow.Struct).children;
+      const children = plan.f.map(([name, p], j) => {
+        const col: unknown[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = values[i] as Record<string, unknown> | null | undefined;
+          col[i] = v ? v[name] : null;
+        }
+        return buildData(p, fields[j]!.type, col);
+      });
+      return arrow.makeData({ ...base, type: type as arrow.Struct, children });
+    }
   }
 }
 
