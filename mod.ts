@@ -18,4 +18,5 @@
  */
 export * from "./lib/stores/mod.ts";
 export * from "./lib/zarr/mod.ts";
+export * from "./lib/pipeline/mod.ts";
 export { formatSize, parseSize } from "./lib/units.ts";

@@ -31,3 +31,5 @@ export * from "./transfer.ts";
 export * from "./engine.ts";
 export * from "./progress.ts";
 export * from "./flags.ts";
+export * from "./validate.ts";
+export * from "./relocate.ts";
