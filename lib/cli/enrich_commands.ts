@@ -75,6 +75,8 @@ async function readLock(path: string): Promise<{ rows: LockRow[]; index: LockInd
 async function swiftStorageUrlFor(rows: readonly LockRow[]): Promise<string | undefined> {
   const row = rows.find(needsSwiftStorageUrl);
   if (!row) return undefined;
+  const storageUrl = readEnv("OS_STORAGE_URL");
+  if (storageUrl) return storageUrl;
   let auth;
   try {
     auth = swiftAuthFor(null, readEnv);

@@ -8,7 +8,6 @@
 import {
   ALTERNATE_ASSETS_EXTENSION,
   alternateOfLockRow,
-  isRecord,
   type ItemChange,
   type LockIndex,
   type LockRowHrefOptions,
@@ -24,6 +23,10 @@ export type PromoteMode = typeof PROMOTE_MODES[number];
 
 /** The default `alternate:name` of the demoted href in switch mode. */
 export const DEFAULT_SWITCHED_ALTERNATE_NAME = "original";
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 function checkKey(key: string): void {
   if (typeof key !== "string" || key === "") {

@@ -146,8 +146,7 @@ export function withExtension(extensions: unknown, uri: string): string[] {
   return values.includes(uri) ? values : [...values, uri];
 }
 
-/** Whether `value` is a plain object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
+function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

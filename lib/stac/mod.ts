@@ -39,3 +39,5 @@ export {
 export * from "./ipc.ts";
 export * from "./geoparquet.ts";
 export * from "./preview.ts";
+export * from "./enrich.ts";
+export * from "./alternates.ts";
