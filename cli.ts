@@ -16,7 +16,6 @@ import { storeCommands } from "./lib/cli/store_commands.ts";
 import { swiftCommands } from "./lib/cli/swift_commands.ts";
 import { itemsCommands } from "./lib/cli/items_commands.ts";
 import { enrichCommands } from "./lib/cli/enrich_commands.ts";
-import { enrichCommands } from "./lib/cli/enrich_commands.ts";
 import { lockCommands } from "./lib/cli/lock_commands.ts";
 import { lockTransferCommands } from "./lib/cli/lock_transfer_commands.ts";
 import { packageCommands } from "./lib/cli/package_commands.ts";
@@ -26,7 +25,6 @@ export const COMMANDS: readonly Command[] = [
   ...storeCommands,
   ...swiftCommands,
   ...itemsCommands,
-  ...enrichCommands,
   ...enrichCommands,
   ...lockCommands,
   ...lockTransferCommands,
