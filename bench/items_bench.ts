@@ -73,7 +73,9 @@ await c.run("COPY (SELECT * FROM read_ndjson('${ndjson}', maximum_object_size=10
 c.closeSync();
 `,
   );
-  await sh(`cd ${ROOT} && /usr/bin/time -v -o ${dir}/t3 deno run -A --config ${ROOT}deno.json ${script}`);
+  await sh(
+    `cd ${ROOT} && /usr/bin/time -v -o ${dir}/t3 deno run -A --config ${ROOT}deno.json ${script}`,
+  );
   const t = parseTime(await Deno.readTextFile(`${dir}/t3`));
   return { seconds: t.seconds, rssMiB: [t.rssMiB] };
 }
