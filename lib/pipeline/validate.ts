@@ -178,7 +178,7 @@ export async function validateLock(
 
   const check = async (r: Resolved, listed: ObjectMeta | undefined): Promise<RowValidation> => {
     try {
-      let errors = listed ? compareFacts(r.row, listed, true) : undefined;
+      let errors = listed ? compareFacts(r.row, listed) : undefined;
       if (errors === undefined || errors.length > 0) {
         stats.heads++;
         let meta: ObjectMeta | undefined;
@@ -188,7 +188,7 @@ export async function validateLock(
           if (!(error instanceof NotFoundError)) throw error;
         }
         if (!meta) return verdict(r.row, ["not found"]);
-        errors = compareFacts(r.row, meta, false);
+        errors = compareFacts(r.row, meta);
       } else {
         stats.fromListing++;
       }
@@ -244,8 +244,8 @@ export async function validateLock(
 
 /**
  * The differences between a row's locked facts and an object's. Each fact is
- * compared only when both sides have it. Times are compared to the second;
- * with `lenient` (a listing entry), within a second either way.
+ * compared only when both sides have it. Times are equal within a second
+ * (HTTP dates have whole seconds, listings fractions).
  *
  * @example
  * ```ts
@@ -256,17 +256,16 @@ export async function validateLock(
  *   store_endpoint_url: null, key: "k", size_bytes: 10, etag: "x",
  *   last_modified: "2024-01-01T00:00:00.000Z", checksum: null,
  * };
- * deepEqual(compareFacts(row, { key: "k", size: 11, etag: '"x"' }, false), [
+ * deepEqual(compareFacts(row, { key: "k", size: 11, etag: '"x"' }), [
  *   "size mismatch: expected 10, actual 11",
  * ]);
  * ```
  *
  * @param row The lock row.
  * @param meta The object's facts.
- * @param lenient Whether the facts come from a listing.
  * @returns Error texts, empty when nothing differs.
  */
-export function compareFacts(row: LockRow, meta: ObjectMeta, lenient: boolean): string[] {
+export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
   const errors: string[] = [];
   if (row.size_bytes !== null && row.size_bytes !== meta.size) {
     errors.push(`size mismatch: expected ${row.size_bytes}, actual ${meta.size}`);
@@ -278,10 +277,10 @@ export function compareFacts(row: LockRow, meta: ObjectMeta, lenient: boolean): 
   if (row.last_modified && meta.lastModified) {
     const expected = Date.parse(row.last_modified);
     const actual = meta.lastModified.getTime();
-    const same = lenient
-      ? Math.abs(expected - actual) < 1000
-      : Math.floor(expected / 1000) === Math.floor(actual / 1000);
-    if (Number.isNaN(expected) || !same) {
+    // HTTP dates have whole seconds (Swift rounds up, S3 down); listings and
+    // locks written from them carry fractions: equal within a second (two
+    // whole-second times within a second are the same second).
+    if (Number.isNaN(expected) || Math.abs(expected - actual) >= 1000) {
       errors.push(
         `last_modified mismatch: expected ${row.last_modified}, actual ${meta.lastModified.toISOString()}`,
       );

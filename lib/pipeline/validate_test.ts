@@ -6,7 +6,7 @@ import { PermissionDeniedError } from "../stores/errors.ts";
 import type { LockRow } from "../lock/schema.ts";
 import type { ObjectStore } from "../stores/store.ts";
 import { CountingStore } from "./_testing.ts";
-import { validateLock } from "./validate.ts";
+import { compareFacts, validateLock } from "./validate.ts";
 
 function row(item: string, key: string, facts: Partial<LockRow> = {}): LockRow {
   return {
@@ -134,4 +134,16 @@ Deno.test("validateLock() filters by item ids and asset keys and sorts the outpu
     assetKeys: ["data"],
   });
   deepEqual(picked.results.map((r) => r.item_id), ["item-000", "item-002"]);
+});
+
+Deno.test("compareFacts() takes times within a second as equal (HEAD rounds, listings have fractions)", () => {
+  const locked = row("a", "k", { last_modified: "2024-05-01T10:00:00.000Z" });
+  deepEqual(
+    compareFacts(locked, { key: "k", size: 1, lastModified: new Date("2024-05-01T10:00:01Z") }),
+    [],
+  );
+  deepEqual(
+    compareFacts(locked, { key: "k", size: 1, lastModified: new Date("2024-05-01T10:00:02Z") }),
+    ["last_modified mismatch: expected 2024-05-01T10:00:00.000Z, actual 2024-05-01T10:00:02.000Z"],
+  );
 });
