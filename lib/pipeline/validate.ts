@@ -278,9 +278,11 @@ export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
     const expected = Date.parse(row.last_modified);
     const actual = meta.lastModified.getTime();
     // HTTP dates have whole seconds (Swift rounds up, S3 down); listings and
-    // locks written from them carry fractions: equal within a second (two
-    // whole-second times within a second are the same second).
-    if (Number.isNaN(expected) || Math.abs(expected - actual) >= 1000) {
+    // locks written from them carry fractions (Swift's microseconds cut to
+    // milliseconds): equal when the actual time is less than a second before
+    // or at most one second after the locked one.
+    const diff = actual - expected;
+    if (Number.isNaN(expected) || diff <= -1000 || diff > 1000) {
       errors.push(
         `last_modified mismatch: expected ${row.last_modified}, actual ${meta.lastModified.toISOString()}`,
       );
