@@ -449,3 +449,51 @@ Deno.test("cli: asset-lock validate/relocate bad input is a one-line error, non-
 });
 
 if (env === undefined) console.warn("live relocate tests skipped");
+
+Deno.test("cli: asset-lock relocate of a changed source writes nothing for it; --keep-going moves the rest, exit 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ferry-relocate-tampered-" });
+  try {
+    const { lock } = await sourceLock(dir, 2);
+    const old = await readLockParquetRows(lock);
+    const changed = await Deno.readFile(old[0]!.key);
+    changed[0] = changed[0]! ^ 1;
+    await Deno.writeFile(old[0]!.key, changed); // same size, different bytes
+    const args = [
+      "asset-lock",
+      "relocate",
+      lock,
+      "--store-type",
+      "file",
+      "--key",
+      `${dir}/out/`,
+      "--destination-lock",
+      `${dir}/new.parquet`,
+      "--max-workers",
+      "1",
+    ];
+    const stopped = await runCli(args);
+    equal(stopped.code, 1);
+    ok(
+      /Cannot relocate item "item 00" asset "B04": .*sha256/i.test(stopped.stderr),
+      stopped.stderr,
+    );
+    await Deno.stat(`${dir}/new.parquet`).then(() => ok(false, "lock written"), () => {});
+    await Deno.stat(`${dir}/out/item_00/B04.tif`).then(
+      () => ok(false, "bad object written"),
+      () => {},
+    );
+
+    const going = await runCli([...args, "--keep-going"]);
+    equal(going.code, 1);
+    ok(going.stderr.includes(`item "item 00" asset "B04"`), going.stderr);
+    const rows = await readLockParquetRows(`${dir}/new.parquet`);
+    deepEqual(rows[0], old[0]);
+    deepEqual(rows.slice(1).map((r) => r.key.startsWith(`${dir}/out/`)), [true, true, true]);
+    await Deno.stat(`${dir}/out/item_00/B04.tif`).then(
+      () => ok(false, "bad object written"),
+      () => {},
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
