@@ -17,6 +17,9 @@
  * @module
  */
 export * from "./lib/stores/mod.ts";
+export * from "./lib/stac/mod.ts";
+export * from "./lib/lock/mod.ts";
+export * from "./lib/package/mod.ts";
 export * from "./lib/zarr/mod.ts";
 export * from "./lib/pipeline/mod.ts";
 export { formatSize, parseSize } from "./lib/units.ts";

@@ -25,3 +25,4 @@ export * from "./parquet.ts";
 export * from "./checksum.ts";
 export * from "./derive.ts";
 export * from "./check.ts";
+export * from "./layout.ts";

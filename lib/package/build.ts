@@ -12,6 +12,7 @@ import { type ChecksumAlgorithm, Sha256Stream } from "../lock/checksum.ts";
 import { lockRowLocation, lockRowsOfItem, type ProbeError, probeLock } from "../lock/derive.ts";
 import { readLockParquet, writeLockParquet } from "../lock/parquet.ts";
 import type { LockRow } from "../lock/schema.ts";
+import { itemAssetPath } from "../lock/layout.ts";
 import { ConflictError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { ASSETS_FOLDER, ITEMS_FILE, LOCK_FILE, type PackageFile, packageFiles } from "./inspect.ts";
@@ -55,26 +56,6 @@ export interface BuildReport {
 }
 
 /**
- * Makes an item id or asset key safe as one path segment: runs of characters
- * outside `A-Za-z0-9._=-` become `_` (as stacpkg).
- *
- * @example
- * ```ts
- * import { safeSegment } from "./build.ts";
- * import { equal } from "node:assert/strict";
- * equal(safeSegment("S2A: tile/1"), "S2A_tile_1");
- * ```
- *
- * @param value The id or key.
- * @param fallback Used when nothing safe remains.
- * @returns The segment.
- */
-export function safeSegment(value: string, fallback = "_"): string {
-  const text = value.trim().replace(/[^A-Za-z0-9._=-]+/g, "_").replace(/^[._/]+|[._/]+$/g, "");
-  return text === "" ? fallback : text;
-}
-
-/**
  * Where `--include-assets` puts a row's bytes, relative to the package root:
  * `assets/{item}/{asset}{ext}`, `ext` being the source key's extension unless
  * the asset key already ends with it.
@@ -83,14 +64,7 @@ export function safeSegment(value: string, fallback = "_"): string {
  * @returns The relative path.
  */
 export function packagedAssetPath(row: LockRow): string {
-  const item = safeSegment(row.item_id, "item");
-  let asset = safeSegment(row.asset_key, "asset");
-  const source = row.key !== "" ? row.key : (row.store_container ?? "").replace(/[?#].*$/, "");
-  const base = source.slice(source.lastIndexOf("/") + 1);
-  const dot = base.lastIndexOf(".");
-  const ext = dot > 0 ? base.slice(dot) : "";
-  if (ext && !asset.endsWith(ext)) asset += ext;
-  return `${ASSETS_FOLDER}/${item}/${asset}`;
+  return `${ASSETS_FOLDER}/${itemAssetPath(row)}`;
 }
 
 /**

@@ -14,6 +14,7 @@ import { formatHref, type Location, type StoreType } from "../stores/location.ts
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
 import type { LockRow } from "../lock/schema.ts";
+import { itemAssetPath } from "../lock/layout.ts";
 import { safeHref } from "../lock/derive.ts";
 import { destinationOpenOptions, type PipelineOptions, runTransfers } from "./engine.ts";
 import type { TransferResult, TransferTask } from "./transfer.ts";
@@ -101,24 +102,6 @@ export class RelocateError extends Error {
 }
 
 /**
- * A name made safe for a key segment: runs of characters outside
- * `A-Za-z0-9._=-` become `_`.
- *
- * @example
- * ```ts
- * import { safeSegment } from "./relocate.ts";
- * import { equal } from "node:assert/strict";
- * equal(safeSegment("S2A/2024 01:02"), "S2A_2024_01_02");
- * ```
- *
- * @param name The item id or asset key.
- * @returns The safe name.
- */
-export function safeSegment(name: string): string {
-  return name.replace(/[^A-Za-z0-9._=-]+/g, "_");
-}
-
-/**
  * The destination key of a row: `item-asset` is
  * `{prefix}{item_id}/{asset_key}{ext}` (safe names; `ext` the source key's
  * extension unless the asset key already ends with it), `source-key` is
@@ -128,7 +111,7 @@ export function safeSegment(name: string): string {
  * ```ts
  * import { destinationKey } from "./relocate.ts";
  * import { equal } from "node:assert/strict";
- * const row = { item_id: "i 1", asset_key: "B04", key: "data/x/B04.tif" };
+ * const row = { item_id: "i 1", asset_key: "B04", key: "data/x/B04.tif", store_container: null };
  * equal(destinationKey(row, "out/", "item-asset"), "out/i_1/B04.tif");
  * equal(destinationKey({ ...row, asset_key: "b.tif" }, "", "item-asset"), "i_1/b.tif");
  * equal(destinationKey(row, "out/", "source-key"), "out/data/x/B04.tif");
@@ -140,18 +123,12 @@ export function safeSegment(name: string): string {
  * @returns The destination key.
  */
 export function destinationKey(
-  row: Pick<LockRow, "item_id" | "asset_key" | "key">,
+  row: Pick<LockRow, "item_id" | "asset_key" | "key" | "store_container">,
   prefix: string,
   layout: RelocateLayout,
 ): string {
   if (layout === "source-key") return `${prefix}${row.key.replace(/^\/+/, "")}`;
-  const base = row.key.slice(row.key.lastIndexOf("/") + 1);
-  const dot = base.lastIndexOf(".");
-  const ext = dot > 0 ? base.slice(dot) : "";
-  const asset = safeSegment(row.asset_key);
-  return `${prefix}${safeSegment(row.item_id)}/${
-    ext && !asset.endsWith(safeSegment(ext)) ? asset + safeSegment(ext) : asset
-  }`;
+  return `${prefix}${itemAssetPath(row)}`;
 }
 
 /**
