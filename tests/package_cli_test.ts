@@ -2,7 +2,11 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { main } from "../cli.ts";
-import { checkLockRows, readLockParquetRows, writeLockParquetFile } from "../lib/lock/mod.ts";
+import { type LockRow, readLockParquetRows, writeLockParquetFile } from "../lib/lock/mod.ts";
+import { validateLock, type ValidateOptions } from "../lib/pipeline/validate.ts";
+
+const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
+  (await validateLock([rows], options)).results;
 
 const decoder = new TextDecoder();
 
@@ -254,7 +258,7 @@ Deno.test("ferry build --include-assets --checksum sha256 --includes packs bytes
     ["file", null, "assets/two/data.tif", files.b.length, sha(files.b)],
   ]);
   deepEqual(await Deno.readFile(`${dir}/pkg/assets/two/data.tif`), files.b);
-  const checks = await checkLockRows(rows, { baseDir: `${dir}/pkg`, deep: true });
+  const checks = await validateRows(rows, { baseDir: `${dir}/pkg`, deep: true });
   ok(checks.every((c) => c.valid), JSON.stringify(checks));
 });
 

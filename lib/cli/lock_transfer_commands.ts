@@ -57,6 +57,21 @@ export async function lockInput(
   return readLockParquet(path);
 }
 
+/**
+ * The package folder when the lock read is a package's (an `items.parquet`
+ * beside it): its relative file keys are relative to that folder.
+ */
+async function packageRootOf(args: ParsedArgs): Promise<string | undefined> {
+  const path = typeof args["asset-lock"] === "string" ? args["asset-lock"] : args._[0];
+  if (path === undefined) return undefined;
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+  try {
+    return (await Deno.stat(`${dir}/items.parquet`)).isFile ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const validate: Command = {
   name: ["asset-lock", "validate"],
   summary:
@@ -77,6 +92,7 @@ const validate: Command = {
       );
     }
     const { results } = await validateLock(await lockInput(args, io), {
+      baseDir: await packageRootOf(args),
       deep: args.deep === true,
       keepGoing: args["keep-going"] === true,
       itemIds: args["item-ids"] as string[] | undefined,

@@ -2,7 +2,11 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { liveEnv, uniqueName } from "../../tests/_live.ts";
 import { openLocation, putBytes } from "../stores/mod.ts";
-import { checkLockRows, deriveLock, type LockRow } from "./mod.ts";
+import { deriveLock, type LockRow } from "./mod.ts";
+import { validateLock, type ValidateOptions } from "../pipeline/validate.ts";
+
+const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
+  (await validateLock([rows], options)).results;
 
 const sha = (bytes: Uint8Array) => "1220" + createHash("sha256").update(bytes).digest("hex");
 const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
@@ -61,11 +65,11 @@ Deno.test({
     const container = uniqueName("ferry-lock");
     const rows = await deriveFor("swift", container);
     expectFacts(rows, container);
-    const checks = await checkLockRows(rows, { deep: true });
+    const checks = await validateRows(rows, { deep: true });
     ok(checks.every((c) => c.valid), JSON.stringify(checks));
     const { store } = openLocation(`swift://${container}/x`);
     await putBytes(store, "a/one.bin", new Uint8Array(1001));
-    const [changed] = await checkLockRows(rows.slice(0, 1));
+    const [changed] = await validateRows(rows.slice(0, 1));
     equal(changed!.valid, false);
     ok(
       changed!.errors.includes("size mismatch: expected 1000, actual 1001"),
@@ -89,7 +93,7 @@ Deno.test({
     const bucket = uniqueName("ferry-lock-s3");
     const rows = await deriveFor("s3", bucket, env);
     expectFacts(rows, bucket);
-    const checks = await checkLockRows(rows, { deep: true, open: { env } });
+    const checks = await validateRows(rows, { deep: true, open: { env } });
     ok(checks.every((c) => c.valid), JSON.stringify(checks));
   },
 });

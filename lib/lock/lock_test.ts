@@ -2,7 +2,6 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { DuckDBInstance } from "@duckdb/node-api";
 import {
-  checkLockRows,
   deriveLock,
   type LockRow,
   lockRowsFromIpc,
@@ -13,6 +12,10 @@ import {
   writeLockParquetFile,
 } from "./mod.ts";
 import { mapOrdered } from "./_pool.ts";
+import { validateLock, type ValidateOptions } from "../pipeline/validate.ts";
+
+const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
+  (await validateLock([rows], options)).results;
 
 async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -259,7 +262,7 @@ Deno.test("mapOrdered() keeps order and never exceeds its limit", async () => {
   await rejects(mapOrdered([1], 0, () => Promise.resolve(1)), RangeError);
 });
 
-Deno.test("checkLockRows() reports size and checksum mismatches against files", async () => {
+Deno.test("validateLock() reports size and checksum mismatches against files", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/assets`);
   await Deno.writeTextFile(`${dir}/assets/a.txt`, "12345");
@@ -269,9 +272,9 @@ Deno.test("checkLockRows() reports size and checksum mismatches against files", 
     }),
   );
   const relative = { ...probed!, key: "assets/a.txt" };
-  deepEqual((await checkLockRows([relative], { baseDir: dir, deep: true }))[0]!.errors, []);
+  deepEqual((await validateRows([relative], { baseDir: dir, deep: true }))[0]!.errors, []);
   await Deno.writeTextFile(`${dir}/assets/a.txt`, "12346");
-  const [changed] = await checkLockRows([{ ...relative, etag: null, last_modified: null }], {
+  const [changed] = await validateRows([{ ...relative, etag: null, last_modified: null }], {
     baseDir: dir,
     deep: true,
   });
@@ -281,6 +284,6 @@ Deno.test("checkLockRows() reports size and checksum mismatches against files", 
       sha(new TextEncoder().encode("12346"))
     }`,
   ]);
-  const [missing] = await checkLockRows([{ ...relative, key: "assets/nope" }], { baseDir: dir });
+  const [missing] = await validateRows([{ ...relative, key: "assets/nope" }], { baseDir: dir });
   equal(missing!.valid, false);
 });

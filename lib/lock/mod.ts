@@ -24,5 +24,4 @@ export * from "./arrow.ts";
 export * from "./parquet.ts";
 export * from "./checksum.ts";
 export * from "./derive.ts";
-export * from "./check.ts";
 export * from "./layout.ts";

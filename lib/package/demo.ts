@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { itemsFromJson, type StacItem } from "../stac/mod.ts";
-import { checkLockRows, type LockCheck } from "../lock/check.ts";
+import { type RowValidation, validateLock } from "../pipeline/validate.ts";
 import { readLockParquetRows } from "../lock/parquet.ts";
 import { buildPackage } from "./build.ts";
 import { formatPackageInfo, inspectPackage, LOCK_FILE } from "./inspect.ts";
@@ -30,7 +30,7 @@ export interface DemoResult {
   /** The package folder. */
   package: string;
   /** One check per lock row. */
-  checks: LockCheck[];
+  checks: RowValidation[];
   /** True when every row is valid. */
   valid: boolean;
 }
@@ -94,7 +94,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
   await print(formatPackageInfo(await inspectPackage(outputDir), "markdown"));
   const rows = await readLockParquetRows(`${outputDir}/${LOCK_FILE}`);
-  const checks = await checkLockRows(rows, { baseDir: outputDir, deep: true });
+  const { results: checks } = await validateLock([rows], { baseDir: outputDir, deep: true });
   const valid = checks.every((c) => c.valid);
   const lines = checks.map((c) =>
     `- ${c.valid ? "ok" : "INVALID"} ${c.item_id}/${c.asset_key} \`${c.key}\`${

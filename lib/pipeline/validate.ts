@@ -64,6 +64,12 @@ export interface ValidateOptions {
   listingThreshold?: number | undefined;
   /** Environment and retries for opening stores. */
   open?: OpenOptions | undefined;
+  /**
+   * Folder that relative file keys are relative to (a package's root, whose
+   * lock records packaged assets relative to it).
+   * @default the working directory
+   */
+  baseDir?: string | undefined;
   /** Resolves a row to its store and key. @default openLocation */
   resolve?: ((location: Location) => { store: ObjectStore; key: string }) | undefined;
   /** Cancels the validation. */
@@ -133,7 +139,13 @@ export async function validateLock(
   const threshold = options.listingThreshold ?? 8;
   const itemIds = options.itemIds?.length ? new Set(options.itemIds) : undefined;
   const assetKeys = options.assetKeys?.length ? new Set(options.assetKeys) : undefined;
-  const resolve = options.resolve ?? ((location: Location) => openLocation(location, options.open));
+  const baseDir = options.baseDir?.replace(/\/$/, "");
+  const resolve = options.resolve ?? ((location: Location) => {
+    if (baseDir && location.store_type === "file" && !location.key.startsWith("/")) {
+      location = { ...location, key: `${baseDir}/${location.key}` };
+    }
+    return openLocation(location, options.open);
+  });
   const stats: ValidateStats = { rows: 0, heads: 0, listings: 0, fromListing: 0 };
 
   // Group the selected rows by store and folder.
