@@ -12,7 +12,8 @@ import { type Location, parseHref } from "./location.ts";
 import { MemoryStore } from "./memory.ts";
 import { registerSecret } from "./redact.ts";
 import { type RetryOptions, RetryStore } from "./retry_store.ts";
-import { S3Store, type S3StoreOptions } from "./s3.ts";
+import type { S3StoreOptions } from "./s3.ts";
+import { LazyStore } from "./lazy_store.ts";
 import type { ObjectStore } from "./store.ts";
 import { type SwiftAuthOptions, SwiftObjectStore } from "./swift/mod.ts";
 
@@ -162,7 +163,11 @@ export function openLocation(target: string | Location, options: OpenOptions = {
       s3.partSizeBytes = options.s3PartSizeBytes;
       s3.putMaxConcurrency = options.putMaxConcurrency;
       cacheKey = `s3:${container}:${s3.endpoint ?? ""}:${s3.credentials?.accessKeyId ?? ""}`;
-      make = () => new S3Store(s3);
+      make = () =>
+        new LazyStore(
+          `S3Store(s3://${container})`,
+          async () => new (await import("./s3.ts")).S3Store(s3),
+        );
       break;
     }
     case "swift": {
