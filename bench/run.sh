@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# bench/run.sh [items|validate|transfer]...: runs the benchmarks against their real peers
+# (DuckDB, rclone) with the test servers up (via `deno task bench`). Each prints a Markdown
+# table; bench/RESULTS.md keeps the measured ones. Default: all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which=("$@")
+[ "${#which[@]}" -gt 0 ] || which=(items validate transfer)
+for b in "${which[@]}"; do
+  case "$b" in
+    items) deno run -A bench/items_bench.ts "${FERRY_BENCH_ITEMS:-100000}" ;;
+    validate) deno run -A bench/validate_bench.ts "${FERRY_BENCH_OBJECTS:-2000}" ;;
+    transfer) deno run -A bench/transfer_bench.ts ${FERRY_BENCH_SMALL:+--small} ;;
+    *) echo "unknown benchmark: $b (items, validate, transfer)" >&2; exit 2 ;;
+  esac
+done
