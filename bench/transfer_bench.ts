@@ -277,7 +277,7 @@ async function main(): Promise<void> {
       } | ${(b.seconds / a.seconds).toFixed(2)}× | ${(a.maxRssMiB / b.maxRssMiB).toFixed(2)} |`,
     );
   }
-  const show = (k: string) => best(results[k]!).command.replace(ROOT + "/", "");
+  const show = (k: string) => best(results[k]!).command.replaceAll(ROOT + "/", "");
   console.log([
     `| direction | ferry s (all runs) | ferry MiB/s | ferry peak RSS MiB | ferry CPU s | rclone s (all runs) | rclone MiB/s | rclone peak RSS MiB | rclone CPU s | ferry/rclone throughput | ferry/rclone peak RSS |`,
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
