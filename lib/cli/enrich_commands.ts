@@ -6,6 +6,7 @@
  * @module
  */
 import { type Command, type CommandIO, EXIT, writeText } from "./command.ts";
+import { emitItems } from "./items_commands.ts";
 import type { ParsedArgs } from "./parse_args.ts";
 import { readLockParquetRows } from "../lock/parquet.ts";
 import type { LockRow } from "../lock/schema.ts";
@@ -31,8 +32,7 @@ import {
   type PromoteMode,
   removeAlternate,
 } from "../stac/alternates.ts";
-import { itemsFromIpc, itemsToIpc, itemsToRecordBatches } from "../stac/ipc.ts";
-import { Preview } from "../stac/preview.ts";
+import { itemsFromIpc } from "../stac/ipc.ts";
 import type { StacItem } from "../stac/item.ts";
 
 function stringFlag(args: ParsedArgs, name: string, required: true): string;
@@ -90,23 +90,10 @@ async function swiftStorageUrlFor(rows: readonly LockRow[]): Promise<string | un
   return undefined;
 }
 
-/** Writes items to stdout: a preview on a terminal, else an Arrow IPC stream. */
-async function emit(batches: AsyncIterable<StacItem[]>, io: CommandIO): Promise<void> {
-  if (io.stdoutIsTerminal) {
-    const { schema, batches: records } = await itemsToRecordBatches(batches);
-    const preview = new Preview();
-    preview.setSchema(schema);
-    for await (const batch of records) preview.add(batch);
-    await writeText(io.stdout, preview.render());
-  } else {
-    await itemsToIpc(batches).pipeTo(io.stdout, { preventClose: true });
-  }
-}
-
 /** Streams stdin's items through `step` to stdout; returns the counts. */
 async function run(io: CommandIO, step: (item: StacItem) => ItemChange): Promise<TransformStats> {
   const stats = newTransformStats();
-  await emit(transformItems(itemsFromIpc(io.stdin), step, stats), io);
+  await emitItems(transformItems(itemsFromIpc(io.stdin), step, stats), io);
   return stats;
 }
 

@@ -62,8 +62,17 @@ async function inputOf(
   return { stream: (await Deno.open(file)).readable, source: file };
 }
 
-/** Writes items to stdout: a preview on a terminal, else an Arrow IPC stream. */
-async function emit(batches: AsyncIterable<StacItem[]>, io: CommandIO): Promise<number> {
+/**
+ * Writes items to stdout: a preview on a terminal, else an Arrow IPC stream.
+ *
+ * @param batches The items.
+ * @param io Standard streams.
+ * @returns The exit code.
+ */
+export async function emitItems(
+  batches: AsyncIterable<StacItem[]>,
+  io: CommandIO,
+): Promise<number> {
   if (io.stdoutIsTerminal) {
     const { schema, batches: records } = await itemsToRecordBatches(batches);
     const preview = new Preview();
@@ -127,7 +136,7 @@ const fromJson: Command = {
   async run(args, io) {
     const { stream, source } = await inputOf(args, io);
     const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
-    return emit(itemsFromJson(stream, options), io);
+    return emitItems(itemsFromJson(stream, options), io);
   },
 };
 
@@ -139,7 +148,7 @@ const fromNdjson: Command = {
   async run(args, io) {
     const { stream, source } = await inputOf(args, io);
     const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
-    return emit(itemsFromNdjson(stream, options), io);
+    return emitItems(itemsFromNdjson(stream, options), io);
   },
 };
 
@@ -151,7 +160,7 @@ const fromParquet: Command = {
   run(args, io) {
     const file = positional(args, 0, "FILE");
     const batches = readItemsParquet(file, { batchSize: batchSizeOf(args) });
-    return emit(filtered(batches, filtersOf(args)), io);
+    return emitItems(filtered(batches, filtersOf(args)), io);
   },
 };
 
