@@ -7,6 +7,7 @@
  */
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { fileAsyncBuffer } from "../_file_buffer.ts";
 import { compressors } from "hyparquet-compressors";
 import { LOCK_COLUMNS, LOCK_SCHEMA_METADATA, type LockRow, missingLockColumns } from "./schema.ts";
 import { toLockRow } from "./schema.ts";
@@ -184,7 +185,7 @@ export async function* readLockParquet(
     let buffer: AsyncBuffer;
     if (typeof source === "string") {
       file = await Deno.open(source);
-      buffer = await fileBuffer(file);
+      buffer = await fileAsyncBuffer(file);
     } else if (source instanceof Uint8Array) {
       const copy = source.slice();
       buffer = copy.buffer as ArrayBuffer;
@@ -247,27 +248,4 @@ export async function readLockParquetRows(
   const out: LockRow[] = [];
   for await (const rows of readLockParquet(source, options)) out.push(...rows);
   return out;
-}
-
-async function fileBuffer(file: Deno.FsFile): Promise<AsyncBuffer> {
-  const size = (await file.stat()).size;
-  let queue: Promise<unknown> = Promise.resolve();
-  return {
-    byteLength: size,
-    slice(start: number, end = size) {
-      const read = queue.then(async () => {
-        const out = new Uint8Array(Math.max(0, Math.min(end, size) - start));
-        await file.seek(start, Deno.SeekMode.Start);
-        let offset = 0;
-        while (offset < out.length) {
-          const n = await file.read(out.subarray(offset));
-          if (n === null) break;
-          offset += n;
-        }
-        return out.buffer;
-      });
-      queue = read.catch(() => {});
-      return read;
-    },
-  };
 }

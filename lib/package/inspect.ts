@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { fileAsyncBuffer } from "../_file_buffer.ts";
 import { parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { readLockParquet } from "../lock/parquet.ts";
@@ -136,26 +137,7 @@ export async function packageFiles(dir: string): Promise<PackageFile[]> {
 async function itemFacts(path: string): Promise<PackageInfo["items"]> {
   const file = await Deno.open(path);
   try {
-    const size = (await file.stat()).size;
-    let queue: Promise<unknown> = Promise.resolve();
-    const buffer = {
-      byteLength: size,
-      slice(start: number, end = size) {
-        const read = queue.then(async () => {
-          const out = new Uint8Array(end - start);
-          await file.seek(start, Deno.SeekMode.Start);
-          let offset = 0;
-          while (offset < out.length) {
-            const n = await file.read(out.subarray(offset));
-            if (n === null) break;
-            offset += n;
-          }
-          return out.buffer;
-        });
-        queue = read.catch(() => {});
-        return read;
-      },
-    };
+    const buffer = await fileAsyncBuffer(file);
     let metadata;
     try {
       metadata = await parquetMetadataAsync(buffer);
