@@ -31,9 +31,14 @@ function capture(): { stream: WritableStream<Uint8Array>; bytes: () => Uint8Arra
  *
  * @param args The arguments.
  * @param stdin Bytes or text for standard input.
+ * @param options `terminal`: pretend stdout is a terminal (previews).
  * @returns Exit code and output.
  */
-export async function runCli(args: string[], stdin?: Uint8Array | string): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  stdin?: Uint8Array | string,
+  options: { terminal?: boolean } = {},
+): Promise<CliResult> {
   const out = capture();
   const err = capture();
   const input = typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
@@ -41,7 +46,7 @@ export async function runCli(args: string[], stdin?: Uint8Array | string): Promi
     stdin: streamOf(input ?? new Uint8Array()),
     stdout: out.stream,
     stderr: err.stream,
-    stdoutIsTerminal: false,
+    stdoutIsTerminal: options.terminal ?? false,
     stderrIsTerminal: false,
   });
   const stdoutBytes = out.bytes();

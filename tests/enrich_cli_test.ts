@@ -1,7 +1,6 @@
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
+import { runCli } from "./_cli.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { main } from "../cli.ts";
-import type { CommandIO } from "../lib/cli/command.ts";
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
 import { ALTERNATE_ASSETS_EXTENSION, FILE_EXTENSION } from "../lib/stac/enrich.ts";
@@ -16,24 +15,13 @@ interface Result {
   stderr: string;
 }
 
-async function ferry(args: string[], stdin: Uint8Array = new Uint8Array(), terminal = false) {
-  const out: Uint8Array[] = [];
-  const err: Uint8Array[] = [];
-  const io: CommandIO = {
-    stdin: new Blob([stdin as Uint8Array<ArrayBuffer>]).stream(),
-    stdout: new WritableStream({ write: (c) => void out.push(c.slice()) }),
-    stderr: new WritableStream({ write: (c) => void err.push(c.slice()) }),
-    stdoutIsTerminal: terminal,
-    stderrIsTerminal: false,
-  };
-  const code = await main(args, io);
-  const bytes = async (parts: Uint8Array[]) =>
-    new Uint8Array(await new Blob(parts as Uint8Array<ArrayBuffer>[]).arrayBuffer());
-  return {
-    code,
-    stdout: await bytes(out),
-    stderr: new TextDecoder().decode(await bytes(err)),
-  } satisfies Result;
+async function ferry(
+  args: string[],
+  stdin: Uint8Array = new Uint8Array(),
+  terminal = false,
+): Promise<Result> {
+  const r = await runCli(args, stdin, { terminal });
+  return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderr };
 }
 
 async function ipcOf(items: StacItem[]): Promise<Uint8Array> {

@@ -1,6 +1,5 @@
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { main } from "../cli.ts";
-import type { CommandIO } from "../lib/cli/command.ts";
+import { runCli } from "./_cli.ts";
 import { dropNulls, fixtureItems, ITEM_FIXTURES } from "../lib/stac/_testing.ts";
 
 const FIXTURES = new URL("./fixtures/stac/", import.meta.url).pathname;
@@ -16,24 +15,8 @@ async function ferry(
   stdin: Uint8Array = new Uint8Array(),
   terminal = false,
 ): Promise<Result> {
-  const out: Uint8Array[] = [];
-  const err: Uint8Array[] = [];
-  const io: CommandIO = {
-    stdin: new Blob([stdin as Uint8Array<ArrayBuffer>]).stream(),
-    stdout: new WritableStream({ write: (c) => void out.push(c.slice()) }),
-    stderr: new WritableStream({ write: (c) => void err.push(c.slice()) }),
-    stdoutIsTerminal: terminal,
-    stderrIsTerminal: false,
-  };
-  const code = await main(args, io);
-  const stdout = new Uint8Array(await new Blob(out as Uint8Array<ArrayBuffer>[]).arrayBuffer());
-  return {
-    code,
-    stdout,
-    stderr: new TextDecoder().decode(
-      await new Blob(err as Uint8Array<ArrayBuffer>[]).arrayBuffer(),
-    ),
-  };
+  const r = await runCli(args, stdin, { terminal });
+  return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderr };
 }
 
 const text = (r: Result) => new TextDecoder().decode(r.stdout);

@@ -1,14 +1,12 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { runCli } from "./_cli.ts";
 import { createHash } from "node:crypto";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { main } from "../cli.ts";
 import { type LockRow, readLockParquetRows, writeLockParquetFile } from "../lib/lock/mod.ts";
 import { validateLock, type ValidateOptions } from "../lib/pipeline/validate.ts";
 
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
   (await validateLock([rows], options)).results;
-
-const decoder = new TextDecoder();
 
 interface Run {
   code: number;
@@ -22,24 +20,8 @@ async function ferry(
   stdin: Uint8Array = new Uint8Array(),
   terminal = false,
 ): Promise<Run> {
-  const out: Uint8Array[] = [];
-  const err: Uint8Array[] = [];
-  const sink = (parts: Uint8Array[]) =>
-    new WritableStream<Uint8Array>({ write: (c) => void parts.push(c.slice()) });
-  const code = await main(args, {
-    stdin: new Blob([stdin as Uint8Array<ArrayBuffer>]).stream(),
-    stdout: sink(out),
-    stderr: sink(err),
-    stdoutIsTerminal: terminal,
-    stderrIsTerminal: false,
-  });
-  const stdout = new Uint8Array(await new Blob(out as Uint8Array<ArrayBuffer>[]).arrayBuffer());
-  return {
-    code,
-    stdout,
-    text: decoder.decode(stdout),
-    stderr: decoder.decode(await new Blob(err as Uint8Array<ArrayBuffer>[]).arrayBuffer()),
-  };
+  const r = await runCli(args, stdin, { terminal });
+  return { code: r.code, stdout: r.stdoutBytes, text: r.stdout, stderr: r.stderr };
 }
 
 /** Runs `ferry a | ferry b | …`, each stage's stdout the next one's stdin. */

@@ -3,9 +3,8 @@
  * process through `main(args, io)`, against the live Swift on :8080.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { main } from "../cli.ts";
-import type { CommandIO } from "../lib/cli/command.ts";
-import { getBytes, putBytes, streamOf } from "../lib/stores/ext.ts";
+import { runCli } from "./_cli.ts";
+import { getBytes, putBytes } from "../lib/stores/ext.ts";
 import { clearStoreCache } from "../lib/stores/registry.ts";
 import {
   SwiftClient,
@@ -22,29 +21,8 @@ const container = uniqueName("ferry-cli");
 const options = { sanitizeOps: false, sanitizeResources: false, ignore: !env };
 const text = (s: string) => new TextEncoder().encode(s);
 
-async function ferry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: Uint8Array[] = [];
-  const err: Uint8Array[] = [];
-  const io: CommandIO = {
-    stdin: streamOf(new Uint8Array(0)),
-    stdout: new WritableStream({ write: (c) => void out.push(c) }),
-    stderr: new WritableStream({ write: (c) => void err.push(c) }),
-    stdoutIsTerminal: false,
-    stderrIsTerminal: false,
-  };
-  const code = await main(args, io);
-  const decode = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
-  return { code, stdout: decode(out), stderr: decode(err) };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+function ferry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(args);
 }
 
 /** Asserts a failed run: non-zero exit, exactly one stderr line, nothing on stdout. */
