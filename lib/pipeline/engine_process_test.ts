@@ -135,8 +135,8 @@ Deno.test("runTransfers() moves 200 MiB through a 4 MiB limit, peak RSS within t
         limit / 1024
       } KiB)`,
     );
-    // Reading 200 MiB through the file driver alone (fresh 256 KiB buffers that
-    // V8 collects lazily) raises the peak far above the import-only baseline;
+    // Reading 200 MiB through the file driver alone (fresh 64 KiB buffers that
+    // V8 collects lazily) raises the peak above the import-only baseline;
     // the pipeline's own buffers are what the copy adds on top of that read.
     // Allowance: the limit, plus 16 MiB for chunk buffers already released but
     // not yet collected (V8 collects ArrayBuffers lazily; measured 4-13 MiB).

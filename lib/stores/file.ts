@@ -348,7 +348,9 @@ function boundedFileStream(
   signal: AbortSignal | undefined,
 ): ReadableStream<Uint8Array> {
   let remaining = length;
-  const chunkSize = 256 * 1024;
+  // Small reads: each chunk is a fresh buffer handed to the consumer, and V8
+  // frees them late, so 256 KiB chunks cost ~45 MiB more peak RSS per 200 MiB read.
+  const chunkSize = 64 * 1024;
   let closed = false;
   const close = () => {
     if (!closed) {
