@@ -40,7 +40,7 @@ export interface PipelineOptions {
   putMaxConcurrency?: number | undefined;
   /** Cancels every transfer; the results end with the abort reason thrown. */
   signal?: AbortSignal | undefined;
-  /** Compute MD5 in flight as well as SHA-256. @default true */
+  /** Compute MD5 in flight as well as SHA-256 (`TransferOptions.md5`). @default where it checks something */
   md5?: boolean | undefined;
   /** Compare plain-MD5 ETags with the MD5 computed in flight. @default true */
   etagCheck?: boolean | undefined;

@@ -31,7 +31,7 @@
  */
 import { headOrUndefined } from "../stores/ext.ts";
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
-import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
+import { type ObjectMeta, type ObjectStore, putCheckOf } from "../stores/store.ts";
 import { ChunkStream, chunkStreamWorkingSet } from "./chunk_stream.ts";
 import {
   ChecksumMismatchError,
@@ -113,7 +113,14 @@ export interface TransferOptions {
    * @default 0
    */
   putBufferBytes?: number | ((task: TransferTask, size: number) => number) | undefined;
-  /** Compute MD5 too. @default true */
+  /**
+   * Compute MD5 as well as SHA-256: `true` always, `false` never. By default
+   * only where it checks something: an expected MD5 (given, or the source's
+   * plain-MD5 ETag) that no expected SHA-256 already proves, or a
+   * destination ETag that may be the MD5 of the bytes and that the
+   * destination's put does not check itself (see `PutCheck`).
+   * @default undefined (where it checks something)
+   */
   md5?: boolean | undefined;
   /**
    * Compare plain-MD5 ETags (source before, destination after) with the MD5
@@ -201,8 +208,15 @@ async function attemptTransfer<T>(
   const sourceMd5 = etagCheck && isMd5Etag(sourceMeta.etag)
     ? sourceMeta.etag.replace(/"/g, "").toLowerCase()
     : undefined;
-  const wantMd5 = expected.md5?.replace(/"/g, "").toLowerCase() ?? sourceMd5;
+  const givenMd5 = expected.md5?.replace(/"/g, "").toLowerCase();
+  const wantMd5 = givenMd5 ?? sourceMd5;
   const wantSha = expected.sha256 === undefined ? undefined : sha256HexOf(expected.sha256);
+  // MD5 costs three times SHA-256's CPU: compute it only where it proves something.
+  const checkMd5 = givenMd5 ?? (wantSha === undefined ? sourceMd5 : undefined);
+  const destinationCheck = putCheckOf(destination.store);
+  const md5ForDestination = etagCheck && destinationCheck !== "verified" &&
+    destinationCheck !== "none";
+  const computeMd5 = options.md5 ?? (checkMd5 !== undefined || md5ForDestination);
 
   const ifExists = task.ifExists ?? "verify";
   if (ifExists !== "overwrite") {
@@ -239,8 +253,8 @@ async function attemptTransfer<T>(
   await budget.acquire(lease, { signal });
   const objectBudget = new MemoryBudget(forChunks);
   const hash = new HashStream({
-    md5: (options.md5 ?? true) || wantMd5 !== undefined,
-    expected: { size, sha256: wantSha, md5: wantMd5 },
+    md5: computeMd5,
+    expected: { size, sha256: wantSha, md5: computeMd5 ? checkMd5 : undefined },
     key: source.key,
     onBytes: options.onBytes,
   });
@@ -283,11 +297,15 @@ async function attemptTransfer<T>(
   if (after.size !== digest.size) {
     throw new ChecksumMismatchError("size", digest.size, after.size, destination.key);
   }
+  // A put that checks itself proved its plain-MD5 ETag against the bytes sent.
+  const provenMd5 = destinationCheck === "verified" && isMd5Etag(put.etag)
+    ? put.etag.replace(/"/g, "").toLowerCase()
+    : undefined;
   return {
     status: "copied",
     size: digest.size,
     checksum: multihashOf(digest.sha256),
-    md5: digest.md5,
+    md5: digest.md5 ?? provenMd5,
     destination: after,
   };
 }

@@ -37,7 +37,7 @@ async function withFiles(
   }
 }
 
-Deno.test("transferObject() copies file to file with SHA-256 and MD5 computed in flight", async () => {
+Deno.test("transferObject() copies file to file with SHA-256 (and MD5 when asked) computed in flight", async () => {
   await withFiles(async (source, destination) => {
     await putBytes(source, "src/a.bin", bytes);
     const budget = new MemoryBudget(64 * 1024);
@@ -47,7 +47,13 @@ Deno.test("transferObject() copies file to file with SHA-256 and MD5 computed in
     });
     equal(result.status, "copied");
     equal(result.checksum, "1220" + sha);
-    equal(result.md5, md5);
+    equal(result.md5, undefined, "no MD5 by default: a file's ETag cannot be checked with one");
+    const asked = await transferObject(task(source, destination, { ifExists: "overwrite" }), {
+      budget,
+      chunkSizeBytes: 8 * 1024,
+      md5: true,
+    });
+    equal(asked.md5, md5);
     equal(result.size, bytes.byteLength);
     equal(result.attempts, 1);
     equal(result.destination?.size, bytes.byteLength);
@@ -195,4 +201,30 @@ Deno.test("transferObject() reports a missing source as a failure without retryi
   equal(result.status, "failed");
   equal(result.error?.name, "NotFoundError");
   equal(result.attempts, 1);
+});
+
+Deno.test("transferObject() computes MD5 only where it checks something", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const memory = new MemoryStore();
+    const file = new FileStore({ root });
+    await putBytes(memory, "src/a.bin", bytes);
+    const budget = new MemoryBudget(1024 * 1024);
+    const copy = (destination: ObjectStore, extra: Partial<TransferTask> = {}) =>
+      transferObject(task(memory, destination, { ifExists: "overwrite", ...extra }), { budget });
+    // The source's MD5 ETag is the only check there is: MD5 computed and compared.
+    equal((await copy(file)).md5, md5);
+    // A locked SHA-256 already proves the bytes: no MD5 for the source's ETag.
+    equal((await copy(file, { expected: { sha256: sha } })).md5, undefined);
+    // A destination whose ETag is the MD5: computed and compared after the put.
+    const toMemory = await copy(new MemoryStore(), { expected: { sha256: sha } });
+    equal(toMemory.md5, md5);
+    equal(toMemory.destination?.etag, md5);
+    // An explicit expected MD5 is always checked.
+    const wrong = await copy(file, { expected: { sha256: sha, md5: "0".repeat(32) } });
+    equal(wrong.status, "failed");
+    equal((wrong.error as ChecksumMismatchError).kind, "md5");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -19,6 +19,7 @@ import type {
   ListOptions,
   ObjectMeta,
   ObjectStore,
+  PutChecker,
   PutCondition,
   PutOptions,
   PutResult,
@@ -54,7 +55,9 @@ export interface FileStoreOptions {
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider {
+export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, PutChecker {
+  /** A file's ETag (inode, mtime, size) says nothing about its bytes. */
+  readonly putCheck = "none" as const;
   readonly root: string;
 
   /** @param options The root folder. */

@@ -14,6 +14,7 @@ import type {
   ListOptions,
   ObjectMeta,
   ObjectStore,
+  PutChecker,
   PutCondition,
   PutOptions,
   PutResult,
@@ -54,7 +55,10 @@ export interface MemoryStoreOptions {
  * equal((await getBytes(store, "x/1")).length, 3);
  * ```
  */
-export class MemoryStore implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier {
+export class MemoryStore
+  implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, PutChecker {
+  /** ETags are the MD5 of the bytes, as Swift and single-part S3. */
+  readonly putCheck = "md5-etag" as const;
   readonly #objects: Map<string, StoredObject>;
   readonly #name: string;
 

@@ -11,6 +11,7 @@ import type {
   ListOptions,
   ObjectMeta,
   ObjectStore,
+  PutChecker,
   PutOptions,
   PutResult,
 } from "./store.ts";
@@ -135,7 +136,7 @@ const OPTIONAL_ABILITIES = ["deleteMany", "putIf", "copyWithin", "urlOf"] as con
 
 /**
  * Copies the optional abilities (bulk delete, conditional put, server copy,
- * URLs) of `inner` onto a wrapper, so type guards see through wrappers.
+ * URLs, what a put checks) of `inner` onto a wrapper, so type guards see through wrappers.
  *
  * @param wrapper The wrapping store.
  * @param inner The wrapped store.
@@ -149,5 +150,9 @@ export function forwardOptionalAbilities(wrapper: object, inner: ObjectStore): v
         enumerable: false,
       });
     }
+  }
+  const putCheck = (inner as Partial<PutChecker>).putCheck;
+  if (putCheck !== undefined) {
+    Object.defineProperty(wrapper, "putCheck", { value: putCheck, enumerable: false });
   }
 }

@@ -106,6 +106,38 @@ export function isBulkDeleter(store: ObjectStore): store is ObjectStore & BulkDe
   return typeof (store as Partial<BulkDeleter>).deleteMany === "function";
 }
 
+/**
+ * What a caller can check after a `put`, so it hashes only what proves
+ * something:
+ *
+ * - `verified`: the put itself compares the server's checksum of what it
+ *   stored with the bytes sent, and fails on a mismatch (Swift: the ETag is
+ *   their MD5, per segment for large objects);
+ * - `md5-etag`: the ETag a put returns is the MD5 of the bytes (memory);
+ * - `none`: a put's ETag says nothing about the bytes (files: inode, mtime, size).
+ *
+ * A store without the ability may return either (S3: single-part uploads
+ * have MD5 ETags, multipart ones do not).
+ */
+export type PutCheck = "verified" | "md5-etag" | "none";
+
+/** A store that says what a caller can check after a `put`. */
+export interface PutChecker {
+  /** See {@linkcode PutCheck}. */
+  readonly putCheck: PutCheck;
+}
+
+/**
+ * What a caller can check after a `put` to `store`, when the store says
+ * (wrappers forward it).
+ *
+ * @param store The store.
+ * @returns Its {@linkcode PutCheck}, or undefined when it may vary.
+ */
+export function putCheckOf(store: ObjectStore): PutCheck | undefined {
+  return (store as Partial<PutChecker>).putCheck;
+}
+
 /** Preconditions of a conditional put. */
 export type PutCondition = { ifNoneMatch: "*" } | { ifMatch: string };
 

@@ -6,7 +6,8 @@ import { MemoryStore } from "./memory.ts";
 import { MetricsStore } from "./metrics_store.ts";
 import { RetryStore, withRetry } from "./retry_store.ts";
 import { NotFoundError, TransientError } from "./errors.ts";
-import { isBulkDeleter } from "./store.ts";
+import { isBulkDeleter, putCheckOf } from "./store.ts";
+import { FileStore } from "./file.ts";
 
 runStoreConformance({
   name: "limit(memory)",
@@ -50,6 +51,8 @@ Deno.test("MetricsStore counts calls and bytes", async () => {
 Deno.test("wrappers forward optional abilities such as bulk delete", () => {
   const wrapped = new RetryStore(new LimitStore(new MetricsStore(new MemoryStore())));
   equal(isBulkDeleter(wrapped), true);
+  equal(putCheckOf(wrapped), "md5-etag");
+  equal(putCheckOf(new RetryStore(new FileStore({ root: "/nonexistent" }))), "none");
 });
 
 Deno.test("withRetry() retries transient errors only and records the attempts", async () => {

@@ -35,6 +35,7 @@ import {
   type ListOptions,
   type ObjectMeta,
   type ObjectStore,
+  type PutChecker,
   type PutCondition,
   type PutOptions,
   type PutResult,
@@ -112,7 +113,9 @@ const unquote = (etag: string | null) => etag?.replace(/^"(.*)"$/, "$1") ?? unde
  * ```
  */
 export class SwiftObjectStore
-  implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, UrlProvider {
+  implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, UrlProvider, PutChecker {
+  /** Every put compares Swift's ETag (per segment for SLOs) with the MD5 of the bytes sent. */
+  readonly putCheck = "verified" as const;
   /** The wire client (shared session). */
   readonly client: SwiftClient;
   /** The container. */
