@@ -4,7 +4,6 @@
  * @module
  */
 import { type Command, EXIT, positional, writeJsonLine, writeText } from "./command.ts";
-import { itemsFromIpc } from "../stac/mod.ts";
 import {
   buildPackage,
   formatPackageInfo,
@@ -28,7 +27,7 @@ const build: Command = {
   },
   async run(args, io) {
     const outputDir = positional(args, 0, "OUTPUT_DIR");
-    const report = await buildPackage(itemsFromIpc(io.stdin), outputDir, {
+    const report = await buildPackage(io.stdin, outputDir, {
       ...probeOptionsFromArgs(args, io),
       assetLock: typeof args["asset-lock"] === "string" ? args["asset-lock"] : undefined,
       includes: args.includes as string[],

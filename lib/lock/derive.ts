@@ -116,6 +116,51 @@ export function safeHref(row: LockRow): string {
   return q === -1 ? href : `${href.slice(0, q)}?<redacted>`;
 }
 
+/** Origins (`https://host`) already parsed once, with their store type. */
+const checkedOrigins = new Map<string, "http" | "https">();
+
+/**
+ * `parseHref` for a plain `http(s)://host/path[?query]` href without a URL
+ * parse per href: neither path nor query can make a URL invalid, so parsing
+ * each origin once gives the same result. Undefined for anything unusual
+ * (then `parseHref` decides).
+ */
+function quickHttpLocation(href: string): Location | undefined {
+  const start = href.startsWith("https://") ? 8 : href.startsWith("http://") ? 7 : 0;
+  if (start === 0 || UNUSUAL_HREF.test(href)) return undefined;
+  const slash = href.indexOf("/", start);
+  if (slash === -1) return undefined;
+  const query = href.indexOf("?");
+  if (query !== -1 && query < slash) return undefined;
+  const origin = href.slice(0, slash);
+  let type = checkedOrigins.get(origin);
+  if (type === undefined) {
+    let parsed: Location;
+    try {
+      parsed = parseHref(`${origin}/`);
+    } catch {
+      return undefined;
+    }
+    if (parsed.store_type !== "http" && parsed.store_type !== "https") return undefined;
+    if (checkedOrigins.size > 10_000) checkedOrigins.clear();
+    checkedOrigins.set(origin, type = parsed.store_type);
+  }
+  if (query !== -1) {
+    // A non-empty query: the whole href is the container (as parseHref does).
+    if (query + 1 === href.length) return undefined;
+    return { store_type: type, store_container: href, store_endpoint_url: null, key: "" };
+  }
+  return {
+    store_type: type,
+    store_container: origin,
+    store_endpoint_url: null,
+    key: href.slice(slash + 1),
+  };
+}
+
+/** Characters URL parsing treats specially anywhere (dropped or turned into `/`), or a fragment. */
+const UNUSUAL_HREF = /[\t\n\r\\#]/;
+
 /**
  * The unprobed lock rows of one item, in asset order.
  *
@@ -153,7 +198,7 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
     if (!keys && assetKey === METADATA_ASSET_KEY && !options.includeMetadataAssets) continue;
     let location: Location;
     try {
-      location = parseHref(asset.href);
+      location = quickHttpLocation(asset.href) ?? parseHref(asset.href);
     } catch (error) {
       throw new TypeError(
         `Item "${item.id}", asset "${assetKey}": ${(error as Error).message}`,

@@ -6,7 +6,17 @@
  *
  * @module
  */
-import { type StacItem, writeItemsParquet } from "../stac/mod.ts";
+import type * as arrow from "apache-arrow";
+import {
+  decodeItemAssets,
+  decodeItemsBatch,
+  isFerrySchema,
+  ItemsEncoder,
+  readIpcBatches,
+  type StacItem,
+  writeItemsParquet,
+  writeRecordBatchesParquet,
+} from "../stac/mod.ts";
 import { mapOrdered } from "../lock/_pool.ts";
 import { type ChecksumAlgorithm, Sha256Stream } from "../lock/checksum.ts";
 import { lockRowLocation, lockRowsOfItem, type ProbeError, probeLock } from "../lock/derive.ts";
@@ -68,6 +78,17 @@ export function packagedAssetPath(row: LockRow): string {
 }
 
 /**
+ * The items of a package: batches of items, or the bytes of an Arrow IPC
+ * stream of items (what `ferry items from-*` write on a pipe). An IPC stream
+ * in ferry's stac-geoparquet layout goes to `items.parquet` batch by batch
+ * without being decoded into items; the lock reads only ids and asset hrefs.
+ */
+export type BuildItems =
+  | AsyncIterable<StacItem[]>
+  | Iterable<StacItem[]>
+  | ReadableStream<Uint8Array>;
+
+/**
  * Builds a package folder from items (and optionally a given lock).
  *
  * @example A package of one local asset
@@ -79,7 +100,7 @@ export function packagedAssetPath(row: LockRow): string {
  * await buildPackage(items, "./pkg", { checksum: "sha256", includeAssets: true });
  * ```
  *
- * @param items Batches of items.
+ * @param items Batches of items, or an Arrow IPC stream of items.
  * @param outputDir The package folder to create; must not exist.
  * @param options Lock source, includes, probing.
  * @returns What was written.
@@ -87,7 +108,7 @@ export function packagedAssetPath(row: LockRow): string {
  * @throws {Deno.errors.NotFound} When an include does not exist.
  */
 export async function buildPackage(
-  items: AsyncIterable<StacItem[]> | Iterable<StacItem[]>,
+  items: BuildItems,
   outputDir: string,
   options: BuildOptions = {},
 ): Promise<BuildReport> {
@@ -114,12 +135,31 @@ export async function buildPackage(
   }
 }
 
+/** Items as record batches when they come as ferry's IPC layout, else as items. */
+async function openItems(
+  items: BuildItems,
+): Promise<
+  | { kind: "items"; batches: AsyncIterable<StacItem[]> | Iterable<StacItem[]> }
+  | { kind: "arrow"; schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }
+> {
+  if (!(items instanceof ReadableStream)) return { kind: "items", batches: items };
+  const { schema, batches } = await readIpcBatches(items);
+  if (isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
+    return { kind: "arrow", schema, batches };
+  }
+  async function* decoded() {
+    for await (const batch of batches) yield decodeItemsBatch(batch);
+  }
+  return { kind: "items", batches: decoded() };
+}
+
 async function writeContents(
-  items: AsyncIterable<StacItem[]> | Iterable<StacItem[]>,
+  input: BuildItems,
   dir: string,
   includes: { source: string; name: string }[],
   options: BuildOptions,
 ): Promise<{ items: number; assets: number }> {
+  const items = await openItems(input);
   const itemsFile = await Deno.open(`${dir}/${ITEMS_FILE}`, { write: true, createNew: true });
   const lockFile = await Deno.open(`${dir}/${LOCK_FILE}`, { write: true, createNew: true });
   const probe = {
@@ -128,20 +168,30 @@ async function writeContents(
     // Bytes copied into the package are hashed on the way; no second read.
     checksum: options.includeAssets ? "none" as const : options.checksum,
   };
+  const writeItems = (batches: AsyncIterable<unknown>): Promise<{ rows: number }> =>
+    items.kind === "arrow"
+      ? writeRecordBatchesParquet(
+        items.schema,
+        batches as AsyncIterable<arrow.RecordBatch>,
+        itemsFile.writable,
+      )
+      : writeItemsParquet(batches as AsyncIterable<StacItem[]>, itemsFile.writable);
   let itemsDone: Promise<{ rows: number }>;
   let lockRows: AsyncIterable<LockRow[]>;
   if (options.assetLock !== undefined) {
-    itemsDone = writeItemsParquet(toAsync(items), itemsFile.writable);
+    itemsDone = writeItems(toAsync<unknown>(items.batches));
     lockRows = probeLock(readLockParquet(options.assetLock), probe);
   } else {
     // One pass over the items: each batch goes to items.parquet and its lock
     // rows into a bounded channel that the lock writer drains.
     const channel = new TransformStream<LockRow[], LockRow[]>({}, { highWaterMark: 4 });
     const rowsWriter = channel.writable.getWriter();
+    const lockItemsOf = (batch: unknown) =>
+      items.kind === "arrow" ? decodeItemAssets(batch as arrow.RecordBatch) : batch as StacItem[];
     const tee = async function* () {
       try {
-        for await (const batch of items) {
-          const rows = batch.flatMap((item) => lockRowsOfItem(item, options));
+        for await (const batch of items.batches as AsyncIterable<unknown>) {
+          const rows = lockItemsOf(batch).flatMap((item) => lockRowsOfItem(item, options));
           // A rejected write means the lock side failed; its error is the one to report.
           await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
           yield batch;
@@ -152,7 +202,7 @@ async function writeContents(
         throw error;
       }
     };
-    itemsDone = writeItemsParquet(tee(), itemsFile.writable);
+    itemsDone = writeItems(tee());
     lockRows = probeLock(channel.readable, probe);
   }
   if (options.includeAssets) lockRows = copyAssets(lockRows, dir, options);

@@ -25,6 +25,7 @@ export {
   CORE_COLUMNS,
   DATETIME_FORMAT_KEY,
   type DatetimeFormat,
+  decodeItemAssets,
   decodeItemsBatch,
   formatDatetimeMicros,
   isFerrySchema,
