@@ -103,7 +103,7 @@ export interface TransferResult<T = unknown> {
 export interface TransferOptions {
   /** The shared memory budget every object draws from. */
   budget: MemoryBudget;
-  /** Bytes per chunk. @default 8 MiB */
+  /** Bytes per chunk. @default 256 KiB (`PIPELINE_DEFAULTS`) */
   chunkSizeBytes?: number | undefined;
   /** See {@linkcode ChunkStreamOptions.consumerHoldsChunks}. @default 2 */
   consumerHoldsChunks?: number | undefined;
@@ -139,7 +139,7 @@ export interface TransferOptions {
   onBytes?: ((bytes: number) => void) | undefined;
 }
 
-const DEFAULT_CHUNK = 8 * 1024 * 1024;
+const DEFAULT_CHUNK = 256 * 1024;
 
 /**
  * Copies one object. Never throws for a failure of the object itself: it is

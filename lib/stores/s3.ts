@@ -55,6 +55,7 @@ import type {
   ServerCopier,
 } from "./store.ts";
 import { checkRange, httpRangeHeader } from "./store.ts";
+import { S3_MIN_PART_BYTES, s3PartSizeFor } from "./_s3_parts.ts";
 import { encodeKeyPath } from "./location.ts";
 
 /** Static credentials. */
@@ -101,7 +102,7 @@ export interface S3StoreOptions {
 }
 
 const MiB = 1024 * 1024;
-const MIN_PART_SIZE = 5 * MiB;
+const MIN_PART_SIZE = S3_MIN_PART_BYTES;
 const DELETE_BATCH = 1000;
 
 /** Names of SDK errors, by the family member they map to. */
@@ -530,7 +531,7 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
         const upload = new Upload({
           client: this.#uploadClient,
           params: { ...params, Body: source },
-          partSize: this.#partSize,
+          partSize: s3PartSizeFor(size, this.#partSize),
           queueSize: this.#concurrency,
           leavePartsOnError: false,
         });

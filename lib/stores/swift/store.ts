@@ -60,7 +60,7 @@ export interface SwiftObjectStoreOptions {
 }
 
 const GIB = 1024 ** 3;
-/** Unknown-size bodies up to this many bytes are read ahead and sent in one request. */
+/** Bodies of unknown size, or known to be this small, are read ahead and sent in one request with their MD5. */
 const LOOKAHEAD_BYTES = 8 * 1024 * 1024;
 /** Swift's default `max_manifest_segments`. */
 const MAX_SEGMENTS = 1000;
@@ -272,6 +272,15 @@ export class SwiftObjectStore
     const contentType = options.contentType ?? "application/octet-stream";
     const reader = new ChunkReader(body);
     let segmentSize = this.#segmentSize;
+    if (size !== undefined && size > LOOKAHEAD_BYTES && size <= segmentSize) {
+      // A known size that needs one PUT: stream it, holding nothing back.
+      return await this.#putStream(this.container, key, reader.take(size + 1), {
+        size,
+        contentType,
+        headers: conditions,
+        signal: options.signal,
+      });
+    }
     if (size === undefined || size <= segmentSize) {
       const lookahead = Math.min(segmentSize, LOOKAHEAD_BYTES) + 1;
       const ahead = await reader.peek(lookahead).catch(async (error) => {
