@@ -12,24 +12,45 @@ import {
   writeText,
 } from "./lib/cli/command.ts";
 import { parseArgs } from "./lib/cli/parse_args.ts";
-import { storeCommands } from "./lib/cli/store_commands.ts";
-import { swiftCommands } from "./lib/cli/swift_commands.ts";
-import { itemsCommands } from "./lib/cli/items_commands.ts";
-import { enrichCommands } from "./lib/cli/enrich_commands.ts";
-import { lockCommands } from "./lib/cli/lock_commands.ts";
-import { lockTransferCommands } from "./lib/cli/lock_transfer_commands.ts";
-import { packageCommands } from "./lib/cli/package_commands.ts";
 
-/** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [
-  ...storeCommands,
-  ...swiftCommands,
-  ...itemsCommands,
-  ...enrichCommands,
-  ...lockCommands,
-  ...lockTransferCommands,
-  ...packageCommands,
-];
+type CommandLoader = () => Promise<readonly Command[]>;
+
+/**
+ * The modules behind each first word, loaded only when a command of theirs
+ * runs: `ferry asset-lock relocate` does not load Arrow or parquet-wasm, so it
+ * starts faster and with less memory. Literal specifiers keep them in
+ * `deno compile`'s graph.
+ */
+const COMMAND_MODULES: Readonly<Record<string, readonly CommandLoader[]>> = {
+  store: [() => import("./lib/cli/store_commands.ts").then((m) => m.storeCommands)],
+  swift: [() => import("./lib/cli/swift_commands.ts").then((m) => m.swiftCommands)],
+  items: [
+    () => import("./lib/cli/items_commands.ts").then((m) => m.itemsCommands),
+    () => import("./lib/cli/enrich_commands.ts").then((m) => m.enrichCommands),
+  ],
+  "asset-lock": [
+    () => import("./lib/cli/lock_commands.ts").then((m) => m.lockCommands),
+    () => import("./lib/cli/lock_transfer_commands.ts").then((m) => m.lockTransferCommands),
+  ],
+  build: [() => import("./lib/cli/package_commands.ts").then((m) => m.packageCommands)],
+};
+const ALIASES: Readonly<Record<string, string>> = { inspect: "build", demo: "build" };
+
+/**
+ * The commands, in help order: all of them, or those whose first word is
+ * `firstWord` (none when it names no command).
+ *
+ * @param firstWord The first word of a command line.
+ * @returns The command rows.
+ */
+export async function loadCommands(firstWord?: string): Promise<readonly Command[]> {
+  const groups = firstWord === undefined
+    ? Object.values(COMMAND_MODULES)
+    : [COMMAND_MODULES[ALIASES[firstWord] ?? firstWord] ?? []];
+  const loaded = await Promise.all(groups.flat().map((load) => load()));
+  const commands = loaded.flat();
+  return firstWord === undefined ? commands : commands.filter((c) => c.name[0] === firstWord);
+}
 
 const VERSION = "0.1.0";
 
@@ -60,18 +81,18 @@ export function processIO(): CommandIO {
  */
 export async function main(args: readonly string[], io: CommandIO = processIO()): Promise<number> {
   if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
-    await writeText(args.length === 0 ? io.stderr : io.stdout, helpText(COMMANDS));
+    await writeText(args.length === 0 ? io.stderr : io.stdout, helpText(await loadCommands()));
     return args.length === 0 ? EXIT.usage : EXIT.ok;
   }
   if (args[0] === "--version") {
     await writeText(io.stdout, `ferry ${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS
+  const group = await loadCommands(args[0]);
+  const command = group
     .filter((c) => c.name.every((word, i) => args[i] === word))
     .sort((a, b) => b.name.length - a.name.length)[0];
   if (!command) {
-    const group = COMMANDS.filter((c) => c.name[0] === args[0]);
     await writeText(
       io.stderr,
       group.length > 0

@@ -5,17 +5,10 @@
  * @module
  */
 import { type Command, type CommandIO, EXIT, positional, writeText } from "./command.ts";
-import { itemsFromIpc } from "../stac/mod.ts";
-import {
-  deriveLock,
-  LOCK_COLUMNS,
-  type LockRow,
-  lockRowsFromIpc,
-  lockRowsToIpc,
-  parseChecksumAlgorithm,
-  readLockParquet,
-  writeLockParquetFile,
-} from "../lock/mod.ts";
+import { deriveLock } from "../lock/derive.ts";
+import { parseChecksumAlgorithm } from "../lock/checksum.ts";
+import { LOCK_COLUMNS, type LockRow } from "../lock/schema.ts";
+import { readLockParquet, writeLockParquetFile } from "../lock/parquet.ts";
 import type { ParsedArgs } from "./parse_args.ts";
 
 const PREVIEW_ROWS = 20;
@@ -56,6 +49,8 @@ export async function writeLockOutput(
         yield rows;
       }
     })();
+    // Arrow is loaded only when rows go to a pipe (relocate to a file never needs it).
+    const { lockRowsToIpc } = await import("../lock/arrow.ts");
     await lockRowsToIpc(counted).pipeTo(io.stdout, { preventClose: true });
     return count;
   }
@@ -123,6 +118,7 @@ const derive: Command = {
   args: PROBE_FLAGS,
   async run(args, io) {
     const options = probeOptionsFromArgs(args, io);
+    const { itemsFromIpc } = await import("../stac/ipc.ts");
     await writeLockOutput(io, deriveLock(itemsFromIpc(io.stdin), options));
     return EXIT.ok;
   },
@@ -146,7 +142,7 @@ const toParquet: Command = {
   args: {},
   async run(args, io) {
     const path = positional(args, 0, "FILE");
-    const { rows } = await writeLockParquetFile(lockRowsFromIpc(io.stdin), path);
+    const { rows } = await writeLockParquetFile(lockRowsFromStdin(io), path);
     await writeText(io.stdout, JSON.stringify({ path, rows }) + "\n");
     return EXIT.ok;
   },
@@ -161,7 +157,7 @@ const toNdjson: Command = {
     const path = args._[0];
     const encoder = new TextEncoder();
     const lines = ReadableStream.from((async function* () {
-      for await (const rows of lockRowsFromIpc(io.stdin)) {
+      for await (const rows of lockRowsFromStdin(io)) {
         yield encoder.encode(rows.map((row) => JSON.stringify(row) + "\n").join(""));
       }
     })());
@@ -183,3 +179,14 @@ const toNdjson: Command = {
 
 /** The `asset-lock` commands. */
 export const lockCommands: Command[] = [derive, fromParquet, toParquet, toNdjson];
+
+/**
+ * Lock rows arriving as Arrow IPC on stdin (Arrow is loaded on first use).
+ *
+ * @param io Standard streams.
+ * @returns The row batches.
+ */
+export async function* lockRowsFromStdin(io: CommandIO): AsyncIterable<LockRow[]> {
+  const { lockRowsFromIpc } = await import("../lock/arrow.ts");
+  yield* lockRowsFromIpc(io.stdin);
+}

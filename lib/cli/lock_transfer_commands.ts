@@ -5,14 +5,10 @@
  * @module
  */
 import { type Command, type CommandIO, EXIT, writeText } from "./command.ts";
-import { parseMaxWorkers, writeLockOutput } from "./lock_commands.ts";
+import { lockRowsFromStdin, parseMaxWorkers, writeLockOutput } from "./lock_commands.ts";
 import type { ParsedArgs } from "./parse_args.ts";
-import {
-  type LockRow,
-  lockRowsFromIpc,
-  readLockParquet,
-  writeLockParquetFile,
-} from "../lock/mod.ts";
+import type { LockRow } from "../lock/schema.ts";
+import { readLockParquet, writeLockParquetFile } from "../lock/parquet.ts";
 import { normalizeStoreType } from "../stores/location.ts";
 import { normalizeEndpoint } from "../lock/schema.ts";
 import { validateLock } from "../pipeline/validate.ts";
@@ -44,7 +40,7 @@ export async function lockInput(
     throw new TypeError(`Unexpected argument "${args._[0]}": the lock is given by --asset-lock`);
   }
   if (args._.length > 1) throw new TypeError(`Unexpected argument "${args._[1]}"`);
-  if (path === undefined) return lockRowsFromIpc(io.stdin);
+  if (path === undefined) return lockRowsFromStdin(io);
   try {
     const info = await Deno.stat(path);
     if (!info.isFile) throw new TypeError(`Invalid asset lock "${path}": not a file`);
