@@ -189,7 +189,8 @@ export async function* planRelocation(
  * Moves the rows' objects and yields the new lock, batch by batch, rows in
  * input order: moved rows point at the destination with its observed size,
  * ETag and last-modified and the checksum computed in flight; other rows are
- * unchanged.
+ * unchanged. Within a batch, the largest objects (by locked size) start first,
+ * so no big object runs alone at the end.
  *
  * @example Relocating between memory stores
  * ```ts
@@ -258,6 +259,8 @@ async function* run(
       });
     });
     if (tasks.length > 0) {
+      // Largest first: a big object started last would run alone at the end.
+      tasks.sort((a, b) => (b.expected?.size ?? -1) - (a.expected?.size ?? -1));
       for await (const result of runTransfers(tasks, options)) {
         options.onResult?.(result);
         const { row, index, destination } = result.task.data!;

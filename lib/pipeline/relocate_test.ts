@@ -108,3 +108,33 @@ Deno.test("relocateLock() rejects a memory limit below one chunk before moving a
     RangeError,
   );
 });
+
+Deno.test("relocateLock() starts the largest objects first and keeps the rows in input order", async () => {
+  const { store } = openLocation("memory://reloc-src-5/x");
+  const rows: LockRow[] = [];
+  for (const [item, size] of [["small", 10], ["large", 1000], ["unknown", 500], ["mid", 100]]) {
+    const bytes = new Uint8Array(Number(size)).fill(7);
+    await putBytes(store, `in/${item}.bin`, bytes);
+    rows.push({
+      item_id: String(item),
+      asset_key: "data",
+      store_type: "memory",
+      store_container: "reloc-src-5",
+      store_endpoint_url: null,
+      key: `in/${item}.bin`,
+      size_bytes: item === "unknown" ? null : bytes.length,
+      etag: null,
+      last_modified: null,
+      checksum: null,
+    });
+  }
+  const started: string[] = [];
+  const out = await collect(relocateLock([rows], {
+    destination: to("reloc-dst-5"),
+    maxWorkers: 1,
+    onResult: (r) => void started.push((r.task.data as { row: LockRow }).row.item_id),
+  }));
+  deepEqual(started, ["large", "mid", "small", "unknown"]);
+  deepEqual(out.map((r) => r.item_id), ["small", "large", "unknown", "mid"]);
+  equal(out[2]!.size_bytes, 500);
+});
