@@ -71,7 +71,7 @@ Deno.test("a scheduled validation runs with only the permissions it names (READM
       ["asset-lock", "validate", `${dir}/swift.lock.parquet`],
       swift,
     );
-    equal(noNet.code === 0, false);
+    equal(noNet.code, 4, "a missing permission exits 4, not as a failed row");
     equal(noNet.stderr.trim().split("\n").length, 1, noNet.stderr);
     match(noNet.stderr, /--allow-net/);
 

@@ -60,6 +60,19 @@ export const EXIT = {
  * @returns The exit code.
  */
 export function exitCodeFor(error: unknown): number {
+  // A wrapper ("Cannot validate item …") exits as the store failure it wraps.
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = storeExitCode(cause);
+    if (code !== undefined) return code;
+  }
+  if (
+    error instanceof InvalidInputError || error instanceof TypeError ||
+    error instanceof RangeError || error instanceof SyntaxError
+  ) return EXIT.usage;
+  return EXIT.failed;
+}
+
+function storeExitCode(error: Error): number | undefined {
   if (error instanceof NotFoundError) return EXIT.notFound;
   if (error instanceof PermissionDeniedError) return EXIT.permission;
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
@@ -67,11 +80,7 @@ export function exitCodeFor(error: unknown): number {
   }
   if (error instanceof ConflictError) return EXIT.conflict;
   if (error instanceof TransientError) return EXIT.transient;
-  if (
-    error instanceof InvalidInputError || error instanceof TypeError ||
-    error instanceof RangeError || error instanceof SyntaxError
-  ) return EXIT.usage;
-  return EXIT.failed;
+  return undefined;
 }
 
 /**

@@ -126,6 +126,25 @@ export function errorFromStatus(
 }
 
 /**
+ * True when Deno's permissions refused the operation (`--allow-net`,
+ * `--allow-read` missing): never retried, exit code 4.
+ *
+ * @example
+ * ```ts
+ * import { isRuntimePermissionFailure } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isRuntimePermissionFailure(new Deno.errors.NotCapable("Requires net access")), true);
+ * equal(isRuntimePermissionFailure(new TypeError("fetch failed")), false);
+ * ```
+ *
+ * @param error Anything thrown.
+ * @returns Whether it is a runtime permission refusal.
+ */
+export function isRuntimePermissionFailure(error: unknown): boolean {
+  return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
+}
+
+/**
  * True for network-level failures (connection refused/reset, timeouts) that a
  * retry may cure.
  *

@@ -15,8 +15,10 @@
  */
 import {
   errorFromStatus,
+  isRuntimePermissionFailure,
   isTransportFailure,
   NotSupportedError,
+  PermissionDeniedError,
   StoreError,
   TransientError,
 } from "./errors.ts";
@@ -141,6 +143,7 @@ export class HttpStore implements ObjectStore {
       const reason = scrub(detail.length ? detail.join(": ") : String(error), url);
       const message = `Cannot ${op} "${safeUrl(url)}": ${reason}`;
       const options = { store: String(this), key, cause: new Error(message) };
+      if (isRuntimePermissionFailure(error)) throw new PermissionDeniedError(message, options);
       throw isTransportFailure(error) || isTransportFailure(cause)
         ? new TransientError(message, options)
         : new StoreError(message, options);

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { errorFromStatus, PermissionDeniedError, StoreError, TransientError } from "../errors.ts";
+import {
+  errorFromStatus,
+  isRuntimePermissionFailure,
+  PermissionDeniedError,
+  StoreError,
+  TransientError,
+} from "../errors.ts";
 import { registerSecret } from "../redact.ts";
 
 /** Credentials: a pre-authenticated token, or TempAuth v1.0. */
@@ -57,10 +63,10 @@ export async function authenticate(
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new TransientError(
-      `Cannot reach Swift auth URL ${authUrl}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    const message = `Cannot reach Swift auth URL ${authUrl}: ${(error as Error).message}`;
+    throw isRuntimePermissionFailure(error)
+      ? new PermissionDeniedError(message, { cause: error })
+      : new TransientError(message, { cause: error });
   }
   await response.body?.cancel();
   if (response.status === 401 || response.status === 403) {

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { errorFromStatus, type StoreError, TransientError } from "../errors.ts";
+import {
+  errorFromStatus,
+  isRuntimePermissionFailure,
+  PermissionDeniedError,
+  type StoreError,
+  TransientError,
+} from "../errors.ts";
 import { encodeKeyPath } from "../location.ts";
 import type { SwiftCredentials, SwiftSession } from "./auth.ts";
 
@@ -117,10 +123,13 @@ export class SwiftClient {
       return await fetch(url, init);
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      throw new TransientError(
-        `Swift ${request.method} ${describe(request)} failed: ${(error as Error).message}`,
-        { cause: error, key: request.key },
-      );
+      const message = `Swift ${request.method} ${describe(request)} failed: ${
+        (error as Error).message
+      }`;
+      const options = { cause: error, key: request.key };
+      throw isRuntimePermissionFailure(error)
+        ? new PermissionDeniedError(message, options)
+        : new TransientError(message, options);
     }
   }
 }
