@@ -43,6 +43,7 @@ export const CORE_COLUMNS: readonly string[] = [
   "collection",
 ];
 const RESERVED = new Set([...CORE_COLUMNS, "type", OVERFLOW_COLUMN]);
+const CORE_SET = new Set(CORE_COLUMNS);
 const DATETIME_PROPERTIES = new Set([
   "datetime",
   "start_datetime",
@@ -259,8 +260,63 @@ export function formatDatetimeMicros(us: number, fmt: DatetimeFormat): string {
 }
 
 function datetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
+  const quick = quickDatetimeFits(v, fmt);
+  if (quick !== undefined) return quick;
   const us = parseDatetimeMicros(v);
   return us !== undefined && formatDatetimeMicros(us, fmt) === v ? us : undefined;
+}
+
+/** `text.slice(at, at + count)` as a number when all digits, else -1. */
+function digitsAt(text: string, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * {@linkcode datetimeFits} without a regex or a `Date` for the usual
+ * `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z` (years 1000–9999): the microseconds
+ * when the text certainly round-trips in `fmt`, else undefined (then the
+ * general check decides).
+ */
+function quickDatetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
+  const len = v.length;
+  if (
+    (len !== 20 && len !== 24 && len !== 27) || v.charCodeAt(len - 1) !== 90 /* Z */ ||
+    v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84 ||
+    v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58
+  ) return undefined;
+  const year = digitsAt(v, 0, 4);
+  const month = digitsAt(v, 5, 2);
+  const day = digitsAt(v, 8, 2);
+  const hour = digitsAt(v, 11, 2);
+  const minute = digitsAt(v, 14, 2);
+  const second = digitsAt(v, 17, 2);
+  if (
+    year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
+    minute < 0 || minute > 59 || second < 0 || second > 59
+  ) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
+  let frac = 0;
+  if (len !== 20) {
+    if (v.charCodeAt(19) !== 46 /* . */) return undefined;
+    frac = digitsAt(v, 20, len - 21);
+    if (frac < 0) return undefined;
+  }
+  // Which texts formatDatetimeMicros gives back, per format.
+  if (fmt === "auto" && !(len === 20 || (len === 27 && frac !== 0))) return undefined;
+  if (fmt === "ms" && !(len === 24 || (len === 27 && frac % 1000 !== 0))) return undefined;
+  if (fmt === "us" && len !== 27) return undefined;
+  const us = Date.UTC(year, month - 1, day, hour, minute, second) * 1000 +
+    (len === 24 ? frac * 1000 : frac);
+  return Number.isSafeInteger(us) ? us : undefined;
 }
 
 function chooseDatetimeFormat(values: unknown[]): DatetimeFormat | undefined {
@@ -280,31 +336,78 @@ function chooseDatetimeFormat(values: unknown[]): DatetimeFormat | undefined {
 // ------------------------------------------------------------------ fitting
 
 function fits(v: unknown, p: Plan): boolean {
-  if (v === null || v === undefined) return true;
+  return fitterOf(p)(v);
+}
+
+type Fitter = (v: unknown) => boolean;
+const fitters = new WeakMap<Plan, Fitter>();
+
+/** A compiled `fits` for one plan (closures instead of a switch per value). */
+function fitterOf(p: Plan): Fitter {
+  let fit = fitters.get(p);
+  if (fit) return fit;
   switch (p.k) {
     case "bool":
-      return typeof v === "boolean";
+      fit = (v) => v === null || v === undefined || typeof v === "boolean";
+      break;
     case "int":
-      return Number.isSafeInteger(v);
+      fit = (v) => v === null || v === undefined || Number.isSafeInteger(v);
+      break;
     case "num":
-      return typeof v === "number";
+      fit = (v) => v === null || v === undefined || typeof v === "number";
+      break;
     case "str":
-      return typeof v === "string";
+      fit = (v) => v === null || v === undefined || typeof v === "string";
+      break;
     case "json":
-      return true;
-    case "ts":
-      return typeof v === "string" && datetimeFits(v, p.fmt) !== undefined;
-    case "list":
-      if (!Array.isArray(v)) return false;
-      for (const x of v) if (!fits(x, p.e)) return false;
-      return true;
+      fit = () => true;
+      break;
+    case "ts": {
+      const fmt = p.fmt;
+      fit = (v) =>
+        v === null || v === undefined ||
+        (typeof v === "string" && datetimeFits(v, fmt) !== undefined);
+      break;
+    }
+    case "list": {
+      const e = fitterOf(p.e);
+      fit = (v) => {
+        if (v === null || v === undefined) return true;
+        if (!Array.isArray(v)) return false;
+        for (let i = 0; i < v.length; i++) if (!e(v[i])) return false;
+        return true;
+      };
+      break;
+    }
     case "struct": {
-      if (!isPlainObject(v)) return false;
-      for (const key in v) if (!p.names.has(key)) return false;
-      for (const [name, c] of p.f) if (!fits(v[name], c)) return false;
-      return true;
+      const names = p.f.map(([name]) => name);
+      const children = p.f.map(([, c]) => fitterOf(c));
+      const m = names.length;
+      const known = p.names;
+      fit = (v) => {
+        if (v === null || v === undefined) return true;
+        if (!isPlainObject(v)) return false;
+        let present = 0;
+        for (let j = 0; j < m; j++) {
+          const x = v[names[j]!];
+          if (x !== undefined) {
+            present++;
+            if (!children[j]!(x)) return false;
+          }
+        }
+        // No key outside the plan: as many keys as plan fields present (the
+        // usual case), else look at each key.
+        let keys = 0;
+        for (const _ in v) keys++;
+        if (keys === present) return true;
+        for (const key in v) if (!known.has(key)) return false;
+        return true;
+      };
+      break;
     }
   }
+  fitters.set(p, fit);
+  return fit;
 }
 
 /** Converts a fitting value to what the Arrow builder takes. */
@@ -546,7 +649,7 @@ export class ItemsEncoder {
     for (let i = 0; i < n; i++) {
       const item = items[i]!;
       for (const key in item) {
-        if (key !== "type" && key !== "properties" && !CORE_COLUMNS.includes(key)) {
+        if (key !== "type" && key !== "properties" && !CORE_SET.has(key)) {
           restOf(i)[key] = item[key];
         }
       }
@@ -558,45 +661,57 @@ export class ItemsEncoder {
     for (const column of this.#columns) {
       switch (column.kind) {
         case "overflow": {
-          const b = arrow.makeBuilder({ type: new arrow.Utf8(), nullValues: [null, undefined] });
+          const out = appenderOf({ k: "str", conv: false }, column.field.type);
           for (let i = 0; i < n; i++) {
             const r = rests[i];
-            b.append(r === undefined ? null : JSON.stringify(r));
+            out.append(r === undefined ? null : JSON.stringify(r));
           }
-          children.push(finish(b));
+          children.push(out.finish());
           break;
         }
         case "geometry": {
-          const b = arrow.makeBuilder({ type: new arrow.Binary(), nullValues: [null, undefined] });
+          const wkbs: (Uint8Array | null)[] = new Array(n);
+          let total = 0;
           for (let i = 0; i < n; i++) {
             const g = items[i]!.geometry;
             if (g === null || g === undefined) {
-              b.append(null);
+              wkbs[i] = null;
               continue;
             }
             const extras = geometryExtras(g);
             const wkb = extras === "all" ? undefined : geometryToWkb(g);
             if (wkb === undefined) restOf(i).geometry = g;
             else if (extras !== undefined && extras !== "all") restOf(i).geometry = extras;
-            b.append(wkb ?? null);
+            wkbs[i] = wkb ?? null;
+            if (wkb) total += wkb.length;
           }
-          children.push(finish(b));
+          children.push(binaryData(column.field.type as arrow.Binary, wkbs, total));
           break;
         }
         case "bbox": {
-          const b = arrow.makeBuilder({ type: column.field.type, nullValues: [null, undefined] });
+          const names = column.z ? 6 : 4;
+          const cols = Array.from({ length: names }, () => new Float64Array(n));
+          const boxes: (number[] | null)[] = new Array(n);
           for (let i = 0; i < n; i++) {
             const v = items[i]!.bbox;
             const ok = Array.isArray(v) && v.every((x) => typeof x === "number") &&
               (v.length === 4 || (v.length === 6 && column.z));
             if (v !== undefined && v !== null && !ok) restOf(i).bbox = v;
-            if (!ok) b.append(null);
-            else if (v.length === 4) b.append({ xmin: v[0], ymin: v[1], xmax: v[2], ymax: v[3] });
-            else {
-              b.append({ xmin: v[0], ymin: v[1], zmin: v[2], xmax: v[3], ymax: v[4], zmax: v[5] });
+            if (!ok) {
+              boxes[i] = null;
+              continue;
             }
+            boxes[i] = v;
+            if (v.length === 6) { for (let j = 0; j < 6; j++) cols[j]![i] = v[j]!; }
+            else if (column.z) {
+              // A 2D bbox in a 3D column: z values stay null.
+              cols[0]![i] = v[0]!;
+              cols[1]![i] = v[1]!;
+              cols[3]![i] = v[2]!;
+              cols[4]![i] = v[3]!;
+            } else for (let j = 0; j < 4; j++) cols[j]![i] = v[j]!;
           }
-          children.push(finish(b));
+          children.push(bboxData(column.field.type as arrow.Struct, boxes, cols, column.z));
           break;
         }
         default: {
@@ -608,19 +723,20 @@ export class ItemsEncoder {
             children.push(encodeTimestamps(n, get, plan.fmt, (i, v) => (propRest(i)[name] = v)));
             break;
           }
-          const values: unknown[] = new Array(n);
+          const out = appenderOf(plan, column.field.type);
+          const fit = fitterOf(plan);
           for (let i = 0; i < n; i++) {
             const v = get(i);
-            if (v === undefined || v === null) values[i] = null;
-            else if (fits(v, plan)) values[i] = v;
+            if (v === undefined || v === null) out.append(null);
+            else if (fit(v)) out.append(v);
             else {
               const part = split(v, plan);
               if (isProp) propRest(i)[name] = part.rest;
               else restOf(i)[name] = part.rest;
-              values[i] = part.value;
+              out.append(part.value);
             }
           }
-          children.push(buildData(plan, column.field.type, values));
+          children.push(out.finish());
         }
       }
     }
@@ -636,6 +752,41 @@ export class ItemsEncoder {
 
 const textEncoder = new TextEncoder();
 
+/**
+ * UTF-8 offsets and bytes of a string column. ASCII columns, the usual
+ * case, take one `encodeInto` for all values.
+ */
+function encodeTexts(texts: readonly string[]): { offsets: Int32Array; bytes: Uint8Array } {
+  const n = texts.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += texts[i]!.length;
+  const offsets = new Int32Array(n + 1);
+  const joined = texts.join("");
+  const ascii = new Uint8Array(total);
+  const done = textEncoder.encodeInto(joined, ascii);
+  if (done.read === joined.length && done.written === total) {
+    let o = 0;
+    for (let i = 0; i < n; i++) offsets[i + 1] = o += texts[i]!.length;
+    return { offsets, bytes: ascii };
+  }
+  let bytes = new Uint8Array(Math.max(64, total * 3));
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const text = texts[i]!;
+    if (text !== "") {
+      const max = text.length * 3;
+      if (o + max > bytes.length) {
+        const grown = new Uint8Array(Math.max(bytes.length * 2, o + max));
+        grown.set(bytes.subarray(0, o));
+        bytes = grown;
+      }
+      o += textEncoder.encodeInto(text, bytes.subarray(o)).written;
+    }
+    offsets[i + 1] = o;
+  }
+  return { offsets, bytes: bytes.subarray(0, o) };
+}
+
 function validity(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: number } {
   const bitmap = new Uint8Array((values.length + 7) >> 3);
   let nullCount = 0;
@@ -647,93 +798,242 @@ function validity(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: 
   return { bitmap, nullCount };
 }
 
-/** Builds Arrow data for fitting (unconverted) values of a plan, without arrow's builders. */
-function buildData(plan: Plan, type: arrow.DataType, values: readonly unknown[]): arrow.Data {
-  const n = values.length;
-  const { bitmap, nullCount } = validity(values);
-  const base = { type, length: n, nullCount, nullBitmap: nullCount > 0 ? bitmap : undefined };
+/** Takes fitting (unconverted) values of a plan one by one into Arrow buffers. */
+interface Appender {
+  append(v: unknown): void;
+  finish(): arrow.Data;
+}
+
+/** A validity bitmap built one value at a time. */
+class Validity {
+  bytes = new Uint8Array(64);
+  length = 0;
+  nulls = 0;
+
+  push(valid: boolean): void {
+    const i = this.length++;
+    if ((i >> 3) >= this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    if (valid) this.bytes[i >> 3]! |= 1 << (i & 7);
+    else this.nulls++;
+  }
+
+  /** The `makeData` fields of this validity. */
+  fields(): { length: number; nullCount: number; nullBitmap: Uint8Array | undefined } {
+    return {
+      length: this.length,
+      nullCount: this.nulls,
+      nullBitmap: this.nulls > 0 ? this.bytes.subarray(0, (this.length + 7) >> 3) : undefined,
+    };
+  }
+}
+
+/**
+ * An appender writing a plan's values straight into one buffer per leaf
+ * (strings, numbers, offsets, validity): no per-row arrays in between.
+ */
+function appenderOf(plan: Plan, type: arrow.DataType): Appender {
+  const valid = new Validity();
   switch (plan.k) {
     case "str":
     case "json": {
-      const offsets = new Int32Array(n + 1);
-      let bytes = new Uint8Array(Math.max(64, n * 16));
-      let o = 0;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (v !== null && v !== undefined) {
-          const text = plan.k === "json" ? JSON.stringify(v) : v as string;
-          const max = text.length * 3;
-          if (o + max > bytes.length) {
-            const grown = new Uint8Array(Math.max(bytes.length * 2, o + max));
-            grown.set(bytes.subarray(0, o));
-            bytes = grown;
+      const texts: string[] = [];
+      const json = plan.k === "json";
+      return {
+        append(v) {
+          if (v === null || v === undefined) {
+            valid.push(false);
+            texts.push("");
+          } else {
+            valid.push(true);
+            texts.push(json ? JSON.stringify(v) : v as string);
           }
-          o += textEncoder.encodeInto(text, bytes.subarray(o)).written;
-        }
-        offsets[i + 1] = o;
-      }
-      return arrow.makeData({
-        ...base,
-        type: type as arrow.Utf8,
-        valueOffsets: offsets,
-        data: bytes.subarray(0, o),
-      });
+        },
+        finish() {
+          const { offsets, bytes } = encodeTexts(texts);
+          return arrow.makeData({
+            ...valid.fields(),
+            type: type as arrow.Utf8,
+            valueOffsets: offsets,
+            data: bytes,
+          });
+        },
+      };
     }
-    case "num": {
-      const data = new Float64Array(n);
-      for (let i = 0; i < n; i++) data[i] = (values[i] as number) ?? 0;
-      return arrow.makeData({ ...base, type: type as arrow.Float64, data });
-    }
-    case "int": {
-      const data = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (v !== null && v !== undefined) data[i] = BigInt(v as number);
-      }
-      return arrow.makeData({ ...base, type: type as arrow.Int64, data });
+    case "num":
+    case "int":
+    case "ts": {
+      const values: number[] = [];
+      const fmt = plan.k === "ts" ? plan.fmt : "auto";
+      return {
+        append(v) {
+          if (v === null || v === undefined) {
+            valid.push(false);
+            values.push(0);
+          } else {
+            valid.push(true);
+            values.push(plan.k === "ts" ? datetimeFits(v as string, fmt) ?? 0 : v as number);
+          }
+        },
+        finish() {
+          if (plan.k === "num") {
+            return arrow.makeData({
+              ...valid.fields(),
+              type: type as arrow.Float64,
+              data: Float64Array.from(values),
+            });
+          }
+          const data = new BigInt64Array(values.length);
+          const words = new Int32Array(data.buffer);
+          for (let i = 0; i < values.length; i++) setInt64(words, i, values[i]!);
+          return arrow.makeData({ ...valid.fields(), type: type as arrow.Int64, data });
+        },
+      };
     }
     case "bool": {
-      const data = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) if (values[i] === true) data[i >> 3]! |= 1 << (i & 7);
-      return arrow.makeData({ ...base, type: type as arrow.Bool, data });
+      const bits = new Validity();
+      return {
+        append(v) {
+          valid.push(v !== null && v !== undefined);
+          bits.push(v === true);
+        },
+        finish() {
+          const data = bits.bytes.subarray(0, (bits.length + 7) >> 3);
+          return arrow.makeData({ ...valid.fields(), type: type as arrow.Bool, data });
+        },
+      };
     }
-    case "ts":
-      return encodeTimestamps(n, (i) => values[i], plan.fmt, () => {});
     case "list": {
-      const offsets = new Int32Array(n + 1);
-      const flat: unknown[] = [];
-      for (let i = 0; i < n; i++) {
-        const v = values[i] as unknown[] | null | undefined;
-        if (v) { for (const x of v) flat.push(x); }
-        offsets[i + 1] = flat.length;
-      }
-      const childType = (type as arrow.List).children[0]!.type;
-      return arrow.makeData({
-        ...base,
-        type: type as arrow.List,
-        valueOffsets: offsets,
-        child: buildData(plan.e, childType, flat),
-      });
+      const offsets: number[] = [0];
+      const child = appenderOf(plan.e, (type as arrow.List).children[0]!.type);
+      let count = 0;
+      return {
+        append(v) {
+          if (v === null || v === undefined) valid.push(false);
+          else {
+            valid.push(true);
+            const list = v as unknown[];
+            for (let i = 0; i < list.length; i++) child.append(list[i]);
+            count += list.length;
+          }
+          offsets.push(count);
+        },
+        finish() {
+          return arrow.makeData({
+            ...valid.fields(),
+            type: type as arrow.List,
+            valueOffsets: Int32Array.from(offsets),
+            child: child.finish(),
+          });
+        },
+      };
     }
     case "struct": {
       const fields = (type as arrow.Struct).children;
-      const children = plan.f.map(([name, p], j) => {
-        const col: unknown[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = values[i] as Record<string, unknown> | null | undefined;
-          col[i] = v ? v[name] : null;
-        }
-        return buildData(p, fields[j]!.type, col);
-      });
-      return arrow.makeData({ ...base, type: type as arrow.Struct, children });
+      const names = plan.f.map(([name]) => name);
+      const children = plan.f.map(([, p], j) => appenderOf(p, fields[j]!.type));
+      const m = children.length;
+      return {
+        append(v) {
+          if (v === null || v === undefined) {
+            valid.push(false);
+            for (let j = 0; j < m; j++) children[j]!.append(null);
+          } else {
+            valid.push(true);
+            const o = v as Record<string, unknown>;
+            for (let j = 0; j < m; j++) children[j]!.append(o[names[j]!]);
+          }
+        },
+        finish() {
+          return arrow.makeData({
+            ...valid.fields(),
+            type: type as arrow.Struct,
+            children: children.map((c) => c.finish()),
+          });
+        },
+      };
     }
   }
 }
 
-function finish(b: arrow.Builder): arrow.Data {
-  const vector = b.finish().toVector();
-  if (vector.data.length === 1) return vector.data[0]!;
-  return arrow.makeVector(vector.data).data[0]!;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Writes safe integer `v` as the `i`-th int64 of `words` (no BigInt). */
+function setInt64(words: Int32Array, i: number, v: number): void {
+  const high = Math.floor(v / 4294967296);
+  const low = v - high * 4294967296;
+  if (LITTLE_ENDIAN) {
+    words[2 * i] = low | 0;
+    words[2 * i + 1] = high | 0;
+  } else {
+    new DataView(words.buffer).setBigInt64(i * 8, BigInt(v), false);
+  }
+}
+
+/** A Binary column from byte arrays (null where missing). */
+function binaryData(
+  type: arrow.Binary,
+  values: readonly (Uint8Array | null)[],
+  total: number,
+): arrow.Data {
+  const n = values.length;
+  const { bitmap, nullCount } = validity(values);
+  const offsets = new Int32Array(n + 1);
+  const bytes = new Uint8Array(total);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v) {
+      bytes.set(v, o);
+      o += v.length;
+    }
+    offsets[i + 1] = o;
+  }
+  return arrow.makeData({
+    type,
+    length: n,
+    nullCount,
+    nullBitmap: nullCount > 0 ? bitmap : undefined,
+    valueOffsets: offsets,
+    data: bytes,
+  });
+}
+
+/** The bbox struct column; a 2D box in a 3D column has null z values. */
+function bboxData(
+  type: arrow.Struct,
+  boxes: readonly (number[] | null)[],
+  cols: Float64Array[],
+  z: boolean,
+): arrow.Data {
+  const n = boxes.length;
+  const { bitmap, nullCount } = validity(boxes);
+  const children = type.children.map((field, j) => {
+    let childBitmap = nullCount > 0 ? bitmap : undefined;
+    let childNulls = nullCount;
+    if (z && (j === 2 || j === 5)) {
+      const zs = validity(boxes.map((b) => (b && b.length === 6 ? b : null)));
+      childBitmap = zs.nullCount > 0 ? zs.bitmap : undefined;
+      childNulls = zs.nullCount;
+    }
+    return arrow.makeData({
+      type: field.type as arrow.Float64,
+      length: n,
+      nullCount: childNulls,
+      nullBitmap: childBitmap,
+      data: cols[j]!,
+    });
+  });
+  return arrow.makeData({
+    type,
+    length: n,
+    nullCount,
+    nullBitmap: nullCount > 0 ? bitmap : undefined,
+    children,
+  });
 }
 
 function encodeTimestamps(
@@ -743,6 +1043,7 @@ function encodeTimestamps(
   overflow: (i: number, v: unknown) => void,
 ): arrow.Data {
   const values = new BigInt64Array(n);
+  const words = new Int32Array(values.buffer);
   const bitmap = new Uint8Array(Math.ceil(n / 8));
   let nullCount = 0;
   for (let i = 0; i < n; i++) {
@@ -753,7 +1054,7 @@ function encodeTimestamps(
       if (v !== null && v !== undefined) overflow(i, v);
       continue;
     }
-    values[i] = BigInt(us);
+    setInt64(words, i, us);
     bitmap[i >> 3]! |= 1 << (i & 7);
   }
   return arrow.makeData({
@@ -833,10 +1134,17 @@ function decodeData(field: arrow.Field, data: arrow.Data): unknown[] {
     case arrow.Type.Utf8: {
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
+      // One decode for the column; ASCII text (same length in bytes and
+      // characters) is sliced at the byte offsets.
+      const first = offsets[0]!;
+      const all = utf8.decode(bytes.subarray(first, offsets[n]!));
+      const ascii = all.length === offsets[n]! - first;
       for (let i = 0; i < n; i++) {
         if (valid && !valid(i)) out[i] = null;
         else {
-          const s = utf8.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!));
+          const s = ascii
+            ? all.slice(offsets[i]! - first, offsets[i + 1]! - first)
+            : utf8.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!));
           out[i] = isJson ? JSON.parse(s) : s;
         }
       }

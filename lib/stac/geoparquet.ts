@@ -15,7 +15,7 @@ import {
   STAC_GEOPARQUET_KEY,
   STAC_GEOPARQUET_VERSION,
 } from "./arrow_items.ts";
-import { itemsToRecordBatches } from "./ipc.ts";
+import { ipcStreamOfBatch, itemsToRecordBatches } from "./ipc.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 import { wkbTypeName } from "./wkb.ts";
 
@@ -88,7 +88,9 @@ export function geoMetadata(schema: arrow.Schema, stats?: GeoStats): Record<stri
 }
 
 function toWasmBatches(batch: arrow.RecordBatch, schema: arrow.Schema): pw.RecordBatch[] {
-  const bytes = arrow.tableToIPC(new arrow.Table(schema, [batch]), "stream");
+  // A batch read from an IPC stream hands on its own bytes: no second encode.
+  const bytes = ipcStreamOfBatch(batch, schema) ??
+    arrow.tableToIPC(new arrow.Table(schema, [batch]), "stream");
   const table = pw.Table.fromIPCStream(bytes);
   return table.recordBatches();
 }

@@ -64,9 +64,19 @@ async function* encodeAll(
   encoder: ItemsEncoder,
   rest: AsyncIterator<StacItem[]>,
 ): AsyncIterable<arrow.RecordBatch> {
-  if (first.length > 0) yield encoder.encode(first);
-  for (let next = await rest.next(); !next.done; next = await rest.next()) {
-    if (next.value.length > 0) yield encoder.encode(next.value);
+  // Each batch of items is let go before the next one is read: memory holds
+  // one batch of items, not two.
+  let items: StacItem[] | undefined = first;
+  first = [];
+  for (;;) {
+    if (items.length > 0) {
+      const batch = encoder.encode(items);
+      items = undefined;
+      yield batch;
+    }
+    const next = await rest.next();
+    if (next.done) return;
+    items = next.value;
   }
 }
 
@@ -128,8 +138,163 @@ export function itemsToIpc(batches: AsyncIterable<StacItem[]>): ReadableStream<U
   });
 }
 
+/** Bytes from a stream, taken in exact amounts (a copy only across chunks). */
+class ByteQueue {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  /** Bytes consumed so far. */
+  position = 0;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  /** Buffers at least `n` bytes; false when the stream ends first. */
+  async fill(n: number): Promise<boolean> {
+    while (this.#size < n) {
+      const next = await this.#reader.read();
+      if (next.done) return false;
+      if (next.value.byteLength > 0) {
+        this.#chunks.push(next.value);
+        this.#size += next.value.byteLength;
+      }
+    }
+    return true;
+  }
+
+  /** Copies the next `n` (buffered) bytes into `into` at `at`. */
+  take(n: number, into: Uint8Array, at: number): void {
+    this.#size -= n;
+    this.position += n;
+    while (n > 0) {
+      const chunk = this.#chunks[0]!;
+      if (chunk.byteLength <= n) {
+        into.set(chunk, at);
+        this.#chunks.shift();
+        at += chunk.byteLength;
+        n -= chunk.byteLength;
+      } else {
+        into.set(chunk.subarray(0, n), at);
+        this.#chunks[0] = chunk.subarray(n);
+        n = 0;
+      }
+    }
+  }
+
+  /** Whether nothing is buffered. */
+  get empty(): boolean {
+    return this.#size === 0;
+  }
+
+  async cancel(reason?: unknown): Promise<void> {
+    await this.#reader.cancel(reason).catch(() => {});
+  }
+}
+
+const CONTINUATION = 0xffffffff;
+const MAX_METADATA_BYTES = 64 * 2 ** 20;
+const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/** One IPC message, framed, in a complete stream of its own. */
+interface RawMessage {
+  type: arrow.MessageHeader;
+  /** `lead`, then this message, then the end-of-stream marker. */
+  stream: Uint8Array;
+  /** This message alone (a view into `stream`). */
+  message: Uint8Array;
+}
+
 /**
- * Reads an Arrow IPC stream into its schema and record batches.
+ * Reads the next message, or undefined at the end of the stream, into one
+ * buffer after copies of `lead` (the schema and dictionary messages).
+ */
+async function nextMessage(
+  queue: ByteQueue,
+  lead: readonly Uint8Array[],
+): Promise<RawMessage | undefined> {
+  const head = new Uint8Array(8);
+  if (!(await queue.fill(4))) {
+    if (queue.empty) return undefined;
+    throw new RangeError("truncated message prefix");
+  }
+  queue.take(4, head, 0);
+  const view = new DataView(head.buffer);
+  let metaLength = view.getUint32(0, true);
+  if (metaLength === CONTINUATION) {
+    if (!(await queue.fill(4))) throw new RangeError("truncated message prefix");
+    queue.take(4, head, 4);
+    metaLength = view.getUint32(4, true);
+  }
+  if (metaLength === 0) return undefined;
+  if (metaLength > MAX_METADATA_BYTES) {
+    throw new RangeError(`message metadata of ${metaLength} bytes`);
+  }
+  if (!(await queue.fill(metaLength))) throw new RangeError("truncated message metadata");
+  const meta = new Uint8Array(metaLength);
+  queue.take(metaLength, meta, 0);
+  const message = arrow.Message.decode(meta);
+  const bodyLength = Number(message.bodyLength);
+  if (!Number.isSafeInteger(bodyLength) || bodyLength < 0 || bodyLength > 2 ** 31) {
+    throw new RangeError(`message body of ${bodyLength} bytes`);
+  }
+  let at = 0;
+  for (const part of lead) at += part.byteLength;
+  const size = 8 + metaLength + bodyLength;
+  const stream = new Uint8Array(at + size + EOS.byteLength);
+  at = 0;
+  for (const part of lead) {
+    stream.set(part, at);
+    at += part.byteLength;
+  }
+  const view8 = new DataView(stream.buffer, at, 8);
+  view8.setUint32(0, CONTINUATION, true);
+  view8.setUint32(4, metaLength, true);
+  stream.set(meta, at + 8);
+  if (!(await queue.fill(bodyLength))) throw new RangeError("truncated message body");
+  queue.take(bodyLength, stream, at + 8 + metaLength);
+  stream.set(EOS, at + size);
+  return { type: message.headerType, stream, message: stream.subarray(at, at + size) };
+}
+
+/** The one-batch IPC stream each batch read by {@linkcode readIpcBatches} came from. */
+const batchStreams = new WeakMap<arrow.RecordBatch, { schema: arrow.Schema; bytes: Uint8Array }>();
+
+/**
+ * The bytes of a complete Arrow IPC stream holding just this batch (schema,
+ * dictionaries, the batch, end marker), for batches that
+ * {@linkcode readIpcBatches} read: a writer can hand them on (e.g. to
+ * parquet-wasm) without serializing the batch again.
+ *
+ * @param batch A record batch.
+ * @param schema When given, only a batch read with this very schema object
+ *   (the one `readIpcBatches` returned) has its bytes returned.
+ * @returns The stream bytes, or undefined for a batch from elsewhere.
+ */
+export function ipcStreamOfBatch(
+  batch: arrow.RecordBatch,
+  schema?: arrow.Schema,
+): Uint8Array | undefined {
+  const entry = batchStreams.get(batch);
+  return entry && (schema === undefined || entry.schema === schema) ? entry.bytes : undefined;
+}
+
+/**
+ * Reads an Arrow IPC stream into its schema and record batches, one message
+ * at a time: each batch's buffers are views into one copy of its message.
+ *
+ * @example
+ * ```ts
+ * import * as arrow from "apache-arrow";
+ * import { ipcStreamOfBatch, readIpcBatches } from "./ipc.ts";
+ * import { equal } from "node:assert/strict";
+ * const bytes = arrow.tableToIPC(arrow.tableFromArrays({ x: new Float64Array([1, 2]) }), "stream");
+ * const { schema, batches } = await readIpcBatches(new Blob([bytes]).stream());
+ * const [batch] = await Array.fromAsync(batches);
+ * equal(schema.fields[0]!.name, "x");
+ * equal(batch!.numRows, 2);
+ * equal(arrow.tableFromIPC(ipcStreamOfBatch(batch!)!).numRows, 2);
+ * ```
  *
  * @param stream The IPC bytes.
  * @param options The source name for errors.
@@ -141,28 +306,51 @@ export async function readIpcBatches(
   options: { source?: string } = {},
 ): Promise<{ schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }> {
   const source = options.source ?? "stdin";
-  let reader: arrow.AsyncRecordBatchStreamReader;
+  const queue = new ByteQueue(stream);
+  let first: RawMessage | undefined;
+  let schema: arrow.Schema;
   try {
-    reader = await arrow.RecordBatchReader.from(stream) as arrow.AsyncRecordBatchStreamReader;
-    await reader.open();
+    first = await nextMessage(queue, []);
+    if (first === undefined) {
+      throw new StacInputError("Empty input: expected an Arrow IPC stream", { source });
+    }
+    if (first.type !== arrow.MessageHeader.Schema) {
+      throw new RangeError(`the stream starts with a message of type ${first.type}, not a schema`);
+    }
+    schema = arrow.tableFromIPC(first.stream).schema;
   } catch (error) {
+    await queue.cancel(error);
+    if (error instanceof StacInputError) throw error;
     throw new StacInputError(
       `Not an Arrow IPC stream (${error instanceof Error ? error.message : error})`,
       { source },
       { cause: error },
     );
   }
-  if (!reader.schema) {
-    throw new StacInputError("Empty input: expected an Arrow IPC stream", { source });
-  }
+  const lead: Uint8Array[] = [first.message];
   async function* batches() {
     let row = 1;
     try {
-      for await (const batch of reader) {
-        yield batch;
-        row += batch.numRows;
+      for (
+        let m = await nextMessage(queue, lead);
+        m !== undefined;
+        m = await nextMessage(queue, lead)
+      ) {
+        if (m.type === arrow.MessageHeader.DictionaryBatch) {
+          lead.push(m.message);
+          continue;
+        }
+        if (m.type !== arrow.MessageHeader.RecordBatch) {
+          throw new RangeError(`unexpected message of type ${m.type}`);
+        }
+        for (const batch of arrow.tableFromIPC(m.stream).batches) {
+          batchStreams.set(batch, { schema, bytes: m.stream });
+          yield batch;
+          row += batch.numRows;
+        }
       }
     } catch (error) {
+      await queue.cancel(error);
       if (error instanceof StacInputError) throw error;
       throw new StacInputError(
         `Broken Arrow IPC stream (${error instanceof Error ? error.message : error})`,
@@ -171,7 +359,7 @@ export async function readIpcBatches(
       );
     }
   }
-  return { schema: reader.schema, batches: batches() };
+  return { schema, batches: batches() };
 }
 
 /**
