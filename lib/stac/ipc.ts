@@ -289,7 +289,7 @@ export function ipcStreamOfBatch(
  * import { ipcStreamOfBatch, readIpcBatches } from "./ipc.ts";
  * import { equal } from "node:assert/strict";
  * const bytes = arrow.tableToIPC(arrow.tableFromArrays({ x: new Float64Array([1, 2]) }), "stream");
- * const { schema, batches } = await readIpcBatches(new Blob([bytes]).stream());
+ * const { schema, batches } = await readIpcBatches(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream());
  * const [batch] = await Array.fromAsync(batches);
  * equal(schema.fields[0]!.name, "x");
  * equal(batch!.numRows, 2);
