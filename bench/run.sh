@@ -9,7 +9,7 @@ which=("$@")
 for b in "${which[@]}"; do
   case "$b" in
     items) deno run -A bench/items_bench.ts "${FERRY_BENCH_ITEMS:-100000}" ;;
-    validate) deno run -A bench/validate_bench.ts "${FERRY_BENCH_OBJECTS:-2000}" ;;
+    validate) deno run -A bench/validate_bench.ts "${FERRY_BENCH_OBJECTS:-10000}" ;;
     transfer) deno run -A bench/transfer_bench.ts ${FERRY_BENCH_SMALL:+--small} ;;
     *) echo "unknown benchmark: $b (items, validate, transfer)" >&2; exit 2 ;;
   esac

@@ -161,7 +161,16 @@ async function main(): Promise<void> {
   await writeLockParquetFile([rows], srcLock);
 
   const tag = Date.now().toString(36);
-  const ferry = ["deno", "run", "-A", "cli.ts", "asset-lock", "relocate"];
+  // As the compiled binary runs (deno.json "compile" embeds the flag).
+  const ferry = [
+    "deno",
+    "run",
+    "-A",
+    "--v8-flags=--max-semi-space-size=1",
+    "cli.ts",
+    "asset-lock",
+    "relocate",
+  ];
   const upLock = `${dataDir}/up.parquet`;
   let source: string | undefined; // ferry's first upload, the source of the way back
   const results: Record<string, Measured[]> = {

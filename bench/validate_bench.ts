@@ -4,7 +4,7 @@
  *
  * `deno bench -A bench/validate_bench.ts` runs a small in-process bench on
  * the memory store (listing vs HEAD, 1000 rows).
- * `deno run -A bench/validate_bench.ts [COUNT]` (default 2000; needs the
+ * `deno run -A bench/validate_bench.ts [COUNT]` (default 2000; the issue's figure is 10000; needs the
  * Swift of tests/services/start.sh in the environment) writes COUNT small
  * objects under one prefix of a fresh Swift container (with `rclone copy`),
  * derives a lock from one listing, then times `validateLock()` by HEAD
