@@ -2,14 +2,17 @@
  * Items benchmark: NDJSON → stac-geoparquet.
  *
  * `deno bench -A bench/items_bench.ts` runs a small in-process encode bench.
- * `deno run -A bench/items_bench.ts [COUNT...]` (default 100000) runs the
- * comparison: N items generated with `../shared/tools/gen-items.py` (the only
- * file used from ../shared; the template is the project's own copy in
- * tests/fixtures/stac/naip-pc.json) as NDJSON, then
- * `ferry items from-ndjson | ferry items to-parquet` against DuckDB
- * (`@duckdb/node-api`, `read_ndjson` → `COPY ... (FORMAT parquet)`), each timed
- * with `/usr/bin/time -v` (wall time, peak RSS of each process) and printed
- * as a Markdown table row for bench/RESULTS.md.
+ * `deno run -A bench/items_bench.ts [--runs N] [--keep-data] [COUNT...]`
+ * (default 100000) runs the comparison of issue 3: N items generated with
+ * `../shared/tools/gen-items.py` (the only file used from ../shared; the
+ * template is the project's own copy in tests/fixtures/stac/naip-pc.json) as
+ * NDJSON under `bench/data/` (git-ignored; removed afterwards unless
+ * `--keep-data`, reused when already there), then
+ * `ferry items from-ndjson FILE | ferry build OUT --no-probe-metadata` against
+ * DuckDB (`@duckdb/node-api`, `read_ndjson` → `COPY ... (FORMAT parquet,
+ * COMPRESSION zstd)`), each timed with `/usr/bin/time -v` (wall time, peak RSS
+ * of each process), best of `--runs` (default 1), and printed as a Markdown
+ * table row for bench/RESULTS.md with the load average before each run.
  *
  * @module
  */
@@ -51,10 +54,11 @@ async function sh(script: string): Promise<void> {
 
 async function timedPipeline(dir: string, ndjson: string): Promise<Timed> {
   const ferry = `deno run -A ${ROOT}cli.ts`;
+  await Deno.remove(`${dir}/pkg`, { recursive: true }).catch(() => {});
   const start = performance.now();
   await sh(
     `set -o pipefail; /usr/bin/time -v -o ${dir}/t1 ${ferry} items from-ndjson ${ndjson} | ` +
-      `/usr/bin/time -v -o ${dir}/t2 ${ferry} items to-parquet ${dir}/ferry.parquet > /dev/null`,
+      `/usr/bin/time -v -o ${dir}/t2 ${ferry} build ${dir}/pkg --no-probe-metadata > /dev/null`,
   );
   const seconds = (performance.now() - start) / 1000;
   const a = parseTime(await Deno.readTextFile(`${dir}/t1`));
@@ -64,6 +68,7 @@ async function timedPipeline(dir: string, ndjson: string): Promise<Timed> {
 
 async function timedDuckdb(dir: string, ndjson: string): Promise<Timed> {
   const script = `${dir}/duck.ts`;
+  await Deno.remove(`${dir}/duck.parquet`).catch(() => {});
   await Deno.writeTextFile(
     script,
     `import { DuckDBInstance } from "@duckdb/node-api";
@@ -80,22 +85,53 @@ c.closeSync();
   return { seconds: t.seconds, rssMiB: [t.rssMiB] };
 }
 
+async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+}
+
+function best(runs: Timed[]): Timed {
+  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+}
+
 if (import.meta.main) {
-  const counts = Deno.args.length > 0 ? Deno.args.map(Number) : [100000];
+  const args = [...Deno.args];
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    if (i !== -1) args.splice(i, 1);
+    return i !== -1;
+  };
+  const runsAt = args.indexOf("--runs");
+  const runs = runsAt === -1 ? 1 : Number(args.splice(runsAt, 2)[1]);
+  const keep = flag("--keep-data");
+  const counts = args.length > 0 ? args.map(Number) : [100000];
   console.log(
-    "| items | NDJSON MiB | ferry s | ferry items/s | ferry peak RSS MiB (from-ndjson / to-parquet) | " +
-      "DuckDB s | DuckDB items/s | DuckDB peak RSS MiB | ferry/DuckDB speed | Parquet MiB ferry / DuckDB |",
+    "| items | NDJSON MiB | ferry s | ferry items/s | ferry peak RSS MiB (from-ndjson / build) | " +
+      "DuckDB s | DuckDB items/s | DuckDB peak RSS MiB | ferry/DuckDB speed | " +
+      "Parquet MiB ferry / DuckDB | load avg before |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  const data = `${ROOT}bench/data`;
+  await Deno.mkdir(data, { recursive: true });
   for (const count of counts) {
-    const dir = await Deno.makeTempDir({ prefix: "ferry-items-bench-" });
+    const dir = await Deno.makeTempDir({ dir: data, prefix: "items-bench-" });
+    const ndjson = `${data}/items-${count}.ndjson`;
+    const existed = await Deno.stat(ndjson).then(() => true, () => false);
     try {
-      const ndjson = `${dir}/items.ndjson`;
-      await sh(`python3 ${GENERATOR} --count ${count} ${TEMPLATE} > ${ndjson}`);
+      if (!existed) {
+        await sh(`python3 ${GENERATOR} --count ${count} ${TEMPLATE} > ${ndjson}.tmp`);
+        await Deno.rename(`${ndjson}.tmp`, ndjson);
+      }
       const size = (await Deno.stat(ndjson)).size / 2 ** 20;
-      const f = await timedPipeline(dir, ndjson);
-      const d = await timedDuckdb(dir, ndjson);
-      const fp = (await Deno.stat(`${dir}/ferry.parquet`)).size / 2 ** 20;
+      const load = await loadAverage();
+      const fs: Timed[] = [];
+      const ds: Timed[] = [];
+      for (let r = 0; r < runs; r++) {
+        fs.push(await timedPipeline(dir, ndjson));
+        ds.push(await timedDuckdb(dir, ndjson));
+      }
+      const f = best(fs);
+      const d = best(ds);
+      const fp = (await Deno.stat(`${dir}/pkg/items.parquet`)).size / 2 ** 20;
       const dp = (await Deno.stat(`${dir}/duck.parquet`)).size / 2 ** 20;
       const rate = (s: number) => Math.round(count / s).toLocaleString("en");
       console.log(
@@ -105,10 +141,11 @@ if (import.meta.main) {
           rate(d.seconds)
         } | ${d.rssMiB[0]!.toFixed(0)} | ${(d.seconds / f.seconds).toFixed(2)} | ${
           fp.toFixed(1)
-        } / ${dp.toFixed(1)} |`,
+        } / ${dp.toFixed(1)} | ${load} |`,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
+      if (!existed && !keep) await Deno.remove(ndjson).catch(() => {});
     }
   }
 }

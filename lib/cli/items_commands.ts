@@ -19,9 +19,10 @@ import {
   type ItemFilters,
   itemMatcher,
   itemsFromJson,
-  itemsFromNdjson,
+  type ItemsToArrowOptions,
   itemsToIpc,
   itemsToRecordBatches,
+  ndjsonItemChunks,
   Preview,
   readIpcBatches,
   readItemsParquet,
@@ -67,20 +68,22 @@ async function inputOf(
  *
  * @param batches The items.
  * @param io Standard streams.
+ * @param options `batchSize`: regroup the arrays into record batches of that many items.
  * @returns The exit code.
  */
 export async function emitItems(
   batches: AsyncIterable<StacItem[]>,
   io: CommandIO,
+  options: ItemsToArrowOptions = {},
 ): Promise<number> {
   if (io.stdoutIsTerminal) {
-    const { schema, batches: records } = await itemsToRecordBatches(batches);
+    const { schema, batches: records } = await itemsToRecordBatches(batches, options);
     const preview = new Preview();
     preview.setSchema(schema);
     for await (const batch of records) preview.add(batch);
     await writeText(io.stdout, preview.render());
   } else {
-    await itemsToIpc(batches).pipeTo(io.stdout, { preventClose: true });
+    await itemsToIpc(batches, options).pipeTo(io.stdout, { preventClose: true });
   }
   return EXIT.ok;
 }
@@ -146,9 +149,11 @@ const fromNdjson: Command = {
   usage: "[FILE] [--collections C]... [--providers P]... [--item-ids ID]... [--batch-size N]",
   args: fromFlags,
   async run(args, io) {
+    const batchSize = batchSizeOf(args);
     const { stream, source } = await inputOf(args, io);
-    const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
-    return emitItems(itemsFromNdjson(stream, options), io);
+    // Items go into the record batch being built as they are parsed.
+    const chunks = ndjsonItemChunks(stream, { source, filters: filtersOf(args) });
+    return emitItems(chunks, io, { batchSize });
   },
 };
 

@@ -641,112 +641,242 @@ export class ItemsEncoder {
    * @returns One record batch of {@linkcode ItemsEncoder.schema}.
    */
   encode(items: readonly StacItem[]): arrow.RecordBatch {
-    const n = items.length;
-    const rests: (Record<string, unknown> | undefined)[] = new Array(n);
-    const restOf = (i: number) => (rests[i] ??= {});
-    const propRest = (i: number) => ((restOf(i).properties ??= {}) as Record<string, unknown>);
-    const children: arrow.Data[] = [];
-    for (let i = 0; i < n; i++) {
-      const item = items[i]!;
-      for (const key in item) {
-        if (key !== "type" && key !== "properties" && !CORE_SET.has(key)) {
-          restOf(i)[key] = item[key];
-        }
-      }
-      if (item.properties === undefined) restOf(i).properties = undefined;
-      for (const key in item.properties) {
-        if (!this.#propertyNames.has(key)) propRest(i)[key] = item.properties[key];
+    const builder = this.builder();
+    for (let i = 0; i < items.length; i++) builder.add(items[i]!);
+    return builder.finish();
+  }
+
+  /**
+   * A builder taking items one at a time into the columns of one record
+   * batch: the items can be let go as soon as they are added.
+   *
+   * @example
+   * ```ts
+   * import { ItemsEncoder } from "./arrow_items.ts";
+   * import { equal } from "node:assert/strict";
+   * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a", geometry: null,
+   *   properties: {}, links: [], assets: {} };
+   * const builder = ItemsEncoder.infer([item]).builder();
+   * builder.add(item);
+   * builder.add({ ...item, id: "b" });
+   * equal(builder.length, 2);
+   * equal(builder.finish().numRows, 2);
+   * ```
+   *
+   * @returns A new builder for {@linkcode ItemsEncoder.schema}.
+   */
+  builder(): ItemsBatchBuilder {
+    return new ItemsBatchBuilder(this.schema, this.#columns, this.#propertyNames);
+  }
+}
+
+/** Takes one row's value of a column; may put what does not fit into the row's rest. */
+type ColumnWriter = {
+  add(item: StacItem, rest: Rest): void;
+  finish(): arrow.Data;
+};
+
+/** The overflow of one row, created on first use. */
+class Rest {
+  value: Record<string, unknown> | undefined;
+
+  of(): Record<string, unknown> {
+    return (this.value ??= {});
+  }
+
+  props(): Record<string, unknown> {
+    return ((this.of().properties ??= {}) as Record<string, unknown>);
+  }
+}
+
+/**
+ * Items into the columns of one record batch, one item at a time (see
+ * {@linkcode ItemsEncoder.builder}).
+ */
+export class ItemsBatchBuilder {
+  readonly #schema: arrow.Schema;
+  readonly #writers: ColumnWriter[];
+  readonly #overflow: Appender;
+  readonly #propertyNames: Set<string>;
+  #length = 0;
+
+  /**
+   * @param schema The schema of the batch.
+   * @param columns The columns of the schema.
+   * @param propertyNames The property columns.
+   */
+  constructor(schema: arrow.Schema, columns: readonly Column[], propertyNames: Set<string>) {
+    this.#schema = schema;
+    this.#propertyNames = propertyNames;
+    this.#writers = [];
+    let overflow: Appender | undefined;
+    for (const column of columns) {
+      if (column.kind === "overflow") {
+        overflow = appenderOf({ k: "str", conv: false }, column.field.type);
+        this.#writers.push({ add() {}, finish: () => overflow!.finish() });
+      } else this.#writers.push(columnWriter(column));
+    }
+    this.#overflow = overflow ?? appenderOf({ k: "str", conv: false }, new arrow.Utf8());
+  }
+
+  /** Rows added so far. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Adds one item as the next row.
+   *
+   * @param item The item.
+   */
+  add(item: StacItem): void {
+    const rest = new Rest();
+    for (const key in item) {
+      if (key !== "type" && key !== "properties" && !CORE_SET.has(key)) {
+        rest.of()[key] = item[key];
       }
     }
-    for (const column of this.#columns) {
-      switch (column.kind) {
-        case "overflow": {
-          const out = appenderOf({ k: "str", conv: false }, column.field.type);
-          for (let i = 0; i < n; i++) {
-            const r = rests[i];
-            out.append(r === undefined ? null : JSON.stringify(r));
-          }
-          children.push(out.finish());
-          break;
-        }
-        case "geometry": {
-          const wkbs: (Uint8Array | null)[] = new Array(n);
-          let total = 0;
-          for (let i = 0; i < n; i++) {
-            const g = items[i]!.geometry;
-            if (g === null || g === undefined) {
-              wkbs[i] = null;
-              continue;
-            }
-            const extras = geometryExtras(g);
-            const wkb = extras === "all" ? undefined : geometryToWkb(g);
-            if (wkb === undefined) restOf(i).geometry = g;
-            else if (extras !== undefined && extras !== "all") restOf(i).geometry = extras;
-            wkbs[i] = wkb ?? null;
-            if (wkb) total += wkb.length;
-          }
-          children.push(binaryData(column.field.type as arrow.Binary, wkbs, total));
-          break;
-        }
-        case "bbox": {
-          const names = column.z ? 6 : 4;
-          const cols = Array.from({ length: names }, () => new Float64Array(n));
-          const boxes: (number[] | null)[] = new Array(n);
-          for (let i = 0; i < n; i++) {
-            const v = items[i]!.bbox;
-            const ok = Array.isArray(v) && v.every((x) => typeof x === "number") &&
-              (v.length === 4 || (v.length === 6 && column.z));
-            if (v !== undefined && v !== null && !ok) restOf(i).bbox = v;
-            if (!ok) {
-              boxes[i] = null;
-              continue;
-            }
-            boxes[i] = v;
-            if (v.length === 6) { for (let j = 0; j < 6; j++) cols[j]![i] = v[j]!; }
-            else if (column.z) {
-              // A 2D bbox in a 3D column: z values stay null.
-              cols[0]![i] = v[0]!;
-              cols[1]![i] = v[1]!;
-              cols[3]![i] = v[2]!;
-              cols[4]![i] = v[3]!;
-            } else for (let j = 0; j < 4; j++) cols[j]![i] = v[j]!;
-          }
-          children.push(bboxData(column.field.type as arrow.Struct, boxes, cols, column.z));
-          break;
-        }
-        default: {
-          const { plan, name } = column;
-          const isProp = column.kind === "property";
-          const get = (i: number) =>
-            isProp ? items[i]!.properties?.[name] : coreValue(items[i]!, name);
-          if (plan.k === "ts") {
-            children.push(encodeTimestamps(n, get, plan.fmt, (i, v) => (propRest(i)[name] = v)));
-            break;
-          }
-          const out = appenderOf(plan, column.field.type);
-          const fit = fitterOf(plan);
-          for (let i = 0; i < n; i++) {
-            const v = get(i);
-            if (v === undefined || v === null) out.append(null);
-            else if (fit(v)) out.append(v);
-            else {
-              const part = split(v, plan);
-              if (isProp) propRest(i)[name] = part.rest;
-              else restOf(i)[name] = part.rest;
-              out.append(part.value);
-            }
-          }
-          children.push(out.finish());
-        }
-      }
+    if (item.properties === undefined) rest.of().properties = undefined;
+    for (const key in item.properties) {
+      if (!this.#propertyNames.has(key)) rest.props()[key] = item.properties[key];
     }
+    const writers = this.#writers;
+    for (let j = 0; j < writers.length; j++) writers[j]!.add(item, rest);
+    this.#overflow.append(rest.value === undefined ? null : JSON.stringify(rest.value));
+    this.#length++;
+  }
+
+  /**
+   * Finishes the batch (the builder is not to be used afterwards).
+   *
+   * @returns The record batch of the rows added.
+   */
+  finish(): arrow.RecordBatch {
+    const children = this.#writers.map((w) => w.finish());
     const data = arrow.makeData({
-      type: new arrow.Struct(this.schema.fields),
-      length: n,
+      type: new arrow.Struct(this.#schema.fields),
+      length: this.#length,
       nullCount: 0,
       children,
     });
-    return new arrow.RecordBatch(this.schema, data);
+    return new arrow.RecordBatch(this.#schema, data);
+  }
+}
+
+function columnWriter(column: Column): ColumnWriter {
+  switch (column.kind) {
+    case "overflow":
+      throw new TypeError("The overflow column has no writer of its own");
+    case "geometry": {
+      const wkbs: (Uint8Array | null)[] = [];
+      let total = 0;
+      return {
+        add(item, rest) {
+          const g = item.geometry;
+          if (g === null || g === undefined) {
+            wkbs.push(null);
+            return;
+          }
+          const extras = geometryExtras(g);
+          const wkb = extras === "all" ? undefined : geometryToWkb(g);
+          if (wkb === undefined) rest.of().geometry = g;
+          else if (extras !== undefined && extras !== "all") rest.of().geometry = extras;
+          wkbs.push(wkb ?? null);
+          if (wkb) total += wkb.length;
+        },
+        finish: () => binaryData(column.field.type as arrow.Binary, wkbs, total),
+      };
+    }
+    case "bbox": {
+      const cols: number[][] = Array.from({ length: column.z ? 6 : 4 }, () => []);
+      const boxes: (number[] | null)[] = [];
+      return {
+        add(item, rest) {
+          const v = item.bbox;
+          const ok = Array.isArray(v) && v.every((x) => typeof x === "number") &&
+            (v.length === 4 || (v.length === 6 && column.z));
+          if (v !== undefined && v !== null && !ok) rest.of().bbox = v;
+          if (!ok) {
+            boxes.push(null);
+            for (const c of cols) c.push(0);
+          } else if (v.length === 6) {
+            boxes.push(v);
+            for (let j = 0; j < 6; j++) cols[j]!.push(v[j]!);
+          } else if (column.z) {
+            // A 2D bbox in a 3D column: z values stay null.
+            boxes.push(v);
+            cols[0]!.push(v[0]!);
+            cols[1]!.push(v[1]!);
+            cols[2]!.push(0);
+            cols[3]!.push(v[2]!);
+            cols[4]!.push(v[3]!);
+            cols[5]!.push(0);
+          } else {
+            boxes.push(v);
+            for (let j = 0; j < 4; j++) cols[j]!.push(v[j]!);
+          }
+        },
+        finish: () =>
+          bboxData(
+            column.field.type as arrow.Struct,
+            boxes,
+            cols.map((c) => Float64Array.from(c)),
+            column.z,
+          ),
+      };
+    }
+    default: {
+      const { plan, name } = column;
+      const isProp = column.kind === "property";
+      if (plan.k === "ts") {
+        const values: number[] = [];
+        const valid = new Validity();
+        const fmt = plan.fmt;
+        return {
+          add(item, rest) {
+            const v = isProp ? item.properties?.[name] : item[name];
+            const us = typeof v === "string" ? datetimeFits(v, fmt) : undefined;
+            if (us === undefined) {
+              if (v !== null && v !== undefined) rest.props()[name] = v;
+              valid.push(false);
+              values.push(0);
+            } else {
+              valid.push(true);
+              values.push(us);
+            }
+          },
+          finish() {
+            const data = new BigInt64Array(values.length);
+            const words = new Int32Array(data.buffer);
+            for (let i = 0; i < values.length; i++) setInt64(words, i, values[i]!);
+            const fields = valid.fields();
+            return arrow.makeData({
+              type: new arrow.TimestampMicrosecond("UTC"),
+              length: fields.length,
+              nullCount: fields.nullCount,
+              nullBitmap: valid.bytes.subarray(0, (fields.length + 7) >> 3),
+              data,
+            });
+          },
+        };
+      }
+      const out = appenderOf(plan, column.field.type);
+      const fit = fitterOf(plan);
+      return {
+        add(item, rest) {
+          const v = isProp ? item.properties?.[name] : item[name];
+          if (v === undefined || v === null) out.append(null);
+          else if (fit(v)) out.append(v);
+          else {
+            const part = split(v, plan);
+            if (isProp) rest.props()[name] = part.rest;
+            else rest.of()[name] = part.rest;
+            out.append(part.value);
+          }
+        },
+        finish: () => out.finish(),
+      };
+    }
   }
 }
 
@@ -1033,36 +1163,6 @@ function bboxData(
     nullCount,
     nullBitmap: nullCount > 0 ? bitmap : undefined,
     children,
-  });
-}
-
-function encodeTimestamps(
-  n: number,
-  get: (i: number) => unknown,
-  fmt: DatetimeFormat,
-  overflow: (i: number, v: unknown) => void,
-): arrow.Data {
-  const values = new BigInt64Array(n);
-  const words = new Int32Array(values.buffer);
-  const bitmap = new Uint8Array(Math.ceil(n / 8));
-  let nullCount = 0;
-  for (let i = 0; i < n; i++) {
-    const v = get(i);
-    const us = typeof v === "string" ? datetimeFits(v, fmt) : undefined;
-    if (us === undefined) {
-      nullCount++;
-      if (v !== null && v !== undefined) overflow(i, v);
-      continue;
-    }
-    setInt64(words, i, us);
-    bitmap[i >> 3]! |= 1 << (i & 7);
-  }
-  return arrow.makeData({
-    type: new arrow.TimestampMicrosecond("UTC"),
-    length: n,
-    nullCount,
-    nullBitmap: bitmap,
-    data: values,
   });
 }
 

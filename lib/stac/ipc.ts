@@ -80,26 +80,100 @@ async function* encodeAll(
   }
 }
 
+/** Options of {@linkcode itemsToRecordBatches} and {@linkcode itemsToIpc}. */
+export interface ItemsToArrowOptions {
+  /**
+   * Regroup the incoming arrays into record batches of exactly this many
+   * items (the last may be smaller), the schema inferred from the first
+   * `batchSize` items; items after those are added to the batch being built
+   * one by one, so that each can be let go at once. Without it, each
+   * incoming array is one record batch and the first non-empty one gives the
+   * schema.
+   */
+  batchSize?: number;
+}
+
 /**
  * Encodes batches of items as record batches of one schema, inferred from
- * the first non-empty batch.
+ * the first non-empty batch (or the first `batchSize` items).
+ *
+ * @example Regrouping small arrays into batches of 2
+ * ```ts
+ * import { itemsToRecordBatches } from "./ipc.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} };
+ * async function* chunks() { yield [item]; yield [item, item]; yield [item, item]; }
+ * const { batches } = await itemsToRecordBatches(chunks(), { batchSize: 2 });
+ * deepEqual((await Array.fromAsync(batches)).map((b) => b.numRows), [2, 2, 1]);
+ * ```
  *
  * @param batches Batches of items.
+ * @param options Regrouping.
  * @returns The schema and the record batches.
  */
 export async function itemsToRecordBatches(
   batches: AsyncIterable<StacItem[]>,
+  options: ItemsToArrowOptions = {},
 ): Promise<{ schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }> {
   const iterator = batches[Symbol.asyncIterator]();
-  let first: StacItem[] = [];
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    if (next.value.length > 0) {
-      first = next.value;
-      break;
+  const size = options.batchSize;
+  if (size === undefined) {
+    let first: StacItem[] = [];
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      if (next.value.length > 0) {
+        first = next.value;
+        break;
+      }
     }
+    const encoder = ItemsEncoder.infer(first);
+    return { schema: encoder.schema, batches: encodeAll(first, encoder, iterator) };
+  }
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`Invalid batch size ${size}: expected a positive integer`);
+  }
+  const first: StacItem[] = [];
+  let carry: StacItem[] = [];
+  while (first.length < size) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const room = size - first.length;
+    for (let i = 0; i < Math.min(room, next.value.length); i++) first.push(next.value[i]!);
+    if (next.value.length > room) carry = next.value.slice(room);
   }
   const encoder = ItemsEncoder.infer(first);
-  return { schema: encoder.schema, batches: encodeAll(first, encoder, iterator) };
+  return { schema: encoder.schema, batches: regroup(first, carry, encoder, iterator, size) };
+}
+
+async function* regroup(
+  first: StacItem[],
+  carry: StacItem[],
+  encoder: ItemsEncoder,
+  rest: AsyncIterator<StacItem[]>,
+  size: number,
+): AsyncIterable<arrow.RecordBatch> {
+  if (first.length > 0) {
+    const batch = encoder.encode(first);
+    first.length = 0;
+    yield batch;
+  }
+  let builder = encoder.builder();
+  let items: StacItem[] | undefined = carry;
+  carry = [];
+  for (;;) {
+    for (let i = 0; i < items.length; i++) {
+      builder.add(items[i]!);
+      if (builder.length === size) {
+        const batch = builder.finish();
+        builder = encoder.builder();
+        yield batch;
+      }
+    }
+    items = undefined;
+    const next = await rest.next();
+    if (next.done) break;
+    items = next.value;
+  }
+  if (builder.length > 0) yield builder.finish();
 }
 
 /**
@@ -118,14 +192,18 @@ export async function itemsToRecordBatches(
  * ```
  *
  * @param batches Batches of items.
+ * @param options Regrouping into batches of `batchSize` items.
  * @returns The IPC stream bytes.
  */
-export function itemsToIpc(batches: AsyncIterable<StacItem[]>): ReadableStream<Uint8Array> {
+export function itemsToIpc(
+  batches: AsyncIterable<StacItem[]>,
+  options: ItemsToArrowOptions = {},
+): ReadableStream<Uint8Array> {
   let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!inner) {
-        const { schema, batches: records } = await itemsToRecordBatches(batches);
+        const { schema, batches: records } = await itemsToRecordBatches(batches, options);
         inner = recordBatchesToIpc(schema, records).getReader();
       }
       const next = await inner.read();

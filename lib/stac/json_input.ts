@@ -22,7 +22,7 @@ export interface JsonInputOptions {
   source?: string;
   /** Filters. @default {} */
   filters?: ItemFilters;
-  /** Items per batch. @default 64000 */
+  /** Items per batch. @default 64000 (`DEFAULT_BATCH_SIZE`) */
   batchSize?: number;
 }
 
@@ -307,8 +307,46 @@ export async function* itemsFromNdjson(
   stream: ReadableStream<Uint8Array>,
   options: JsonInputOptions = {},
 ): AsyncIterable<StacItem[]> {
-  const source = options.source ?? "stdin";
   const batchSize = checkBatchSize(options.batchSize);
+  let batch: StacItem[] = [];
+  for await (const chunk of ndjsonItemChunks(stream, options)) {
+    for (const item of chunk) {
+      batch.push(item);
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * Reads NDJSON like {@linkcode itemsFromNdjson} but yields the items of each
+ * chunk read as soon as they are parsed (arrays of any length, never empty),
+ * for a consumer that groups them itself (e.g. `itemsToIpc` with a
+ * `batchSize`) and lets each item go once it is encoded.
+ *
+ * @example
+ * ```ts
+ * import { ndjsonItemChunks } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const item = { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} };
+ * const text = JSON.stringify(item) + "\n" + JSON.stringify({ ...item, id: "b" });
+ * const chunks = await Array.fromAsync(ndjsonItemChunks(new Blob([text]).stream()));
+ * equal(chunks.flat().length, 2);
+ * ```
+ *
+ * @param stream The bytes.
+ * @param options Source name and filters (the batch size is not used).
+ * @returns Arrays of items.
+ * @throws {StacInputError} Naming the line of a bad item.
+ */
+export async function* ndjsonItemChunks(
+  stream: ReadableStream<Uint8Array>,
+  options: JsonInputOptions = {},
+): AsyncIterable<StacItem[]> {
+  const source = options.source ?? "stdin";
   const keep = itemMatcher(options.filters);
   const decoder = new TextDecoder();
   let batch: StacItem[] = [];
@@ -328,17 +366,12 @@ export async function* itemsFromNdjson(
       start = nl + 1;
     }
     rest = text.slice(start);
-    if (batch.length >= batchSize) {
-      while (batch.length >= batchSize) {
-        yield batch.slice(0, batchSize);
-        batch = batch.slice(batchSize);
-      }
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
     }
   }
   rest += decoder.decode();
   if (rest !== "") take(rest);
-  while (batch.length > 0) {
-    yield batch.slice(0, batchSize);
-    batch = batch.slice(batchSize);
-  }
+  if (batch.length > 0) yield batch;
 }
