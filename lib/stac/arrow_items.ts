@@ -481,10 +481,6 @@ function bboxField(z: boolean): arrow.Field {
   );
 }
 
-function coreValue(item: StacItem, name: string): unknown {
-  return item[name];
-}
-
 const GEOMETRY_KEYS = new Set(["type", "coordinates", "geometries"]);
 
 function geometryExtras(g: GeoJSON): Record<string, unknown> | undefined | "all" {
@@ -497,6 +493,98 @@ function geometryExtras(g: GeoJSON): Record<string, unknown> | undefined | "all"
   }
   return extras;
 }
+
+/**
+ * Schema inference one item at a time ({@linkcode ItemsEncoder.infer} over
+ * items that need not all be held at once).
+ *
+ * @example
+ * ```ts
+ * import { ItemsSchemaInference } from "./arrow_items.ts";
+ * import { equal } from "node:assert/strict";
+ * const inference = new ItemsSchemaInference();
+ * inference.observe({ type: "Feature", stac_version: "1.0.0", id: "a", geometry: null,
+ *   properties: { n: 1 }, links: [], assets: {} });
+ * equal(inference.encoder().schema.fields.some((f) => f.name === "n"), true);
+ * ```
+ */
+export class ItemsSchemaInference {
+  #z = false;
+  readonly #core = new Map<string, Shape>();
+  readonly #properties = new Map<string, Shape>();
+  readonly #datetimes = new Map<string, unknown[]>();
+
+  constructor() {
+    for (const name of CORE_COLUMNS) {
+      if (name === "geometry" || name === "bbox") continue;
+      const fixed = name === "id" || name === "stac_version" || name === "collection";
+      this.#core.set(
+        name,
+        fixed ? S_STR : name === "stac_extensions" ? { k: "list", e: S_STR } : S_NULL,
+      );
+    }
+  }
+
+  /**
+   * Takes one item's shape into account.
+   *
+   * @param item The item.
+   */
+  observe(item: StacItem): void {
+    if (Array.isArray(item.bbox) && item.bbox.length === 6) this.#z = true;
+    for (const [name, shape] of this.#core) {
+      if (name === "id" || name === "stac_version" || name === "collection") continue;
+      this.#core.set(name, observe(shape, item[name]));
+    }
+    const props = item.properties;
+    for (const key in props) {
+      if (RESERVED.has(key)) continue;
+      const v = props[key];
+      this.#properties.set(key, observe(this.#properties.get(key) ?? S_NULL, v));
+      if (DATETIME_PROPERTIES.has(key) && v !== null && v !== undefined) {
+        let values = this.#datetimes.get(key);
+        if (!values) this.#datetimes.set(key, values = []);
+        values.push(v);
+      }
+    }
+  }
+
+  /**
+   * The encoder for what was observed.
+   *
+   * @param options Extra metadata.
+   * @returns The encoder.
+   */
+  encoder(options: ItemsEncoderOptions = {}): ItemsEncoder {
+    const columns: Column[] = [];
+    const z = this.#z;
+    for (const name of CORE_COLUMNS) {
+      if (name === "geometry") columns.push({ name, kind: "geometry", field: GEOMETRY_FIELD });
+      else if (name === "bbox") columns.push({ name, kind: "bbox", z, field: bboxField(z) });
+      else {
+        const plan = planOf(this.#core.get(name)!);
+        columns.push({ name, kind: "core", plan, field: fieldOf(name, plan) });
+      }
+    }
+    for (const [name, shape] of this.#properties) {
+      let plan = planOf(shape);
+      if (DATETIME_PROPERTIES.has(name) && plan.k === "str") {
+        const fmt = chooseDatetimeFormat(this.#datetimes.get(name) ?? []);
+        if (fmt) plan = { k: "ts", fmt, conv: true };
+      }
+      columns.push({ name, kind: "property", plan, field: fieldOf(name, plan) });
+    }
+    columns.push({
+      name: OVERFLOW_COLUMN,
+      kind: "overflow",
+      field: new arrow.Field(OVERFLOW_COLUMN, new arrow.Utf8(), true),
+    });
+    return makeEncoder(columns, options.metadata ?? {});
+  }
+}
+
+/** `new ItemsEncoder` for this module (its constructor is private). */
+let makeEncoder: (columns: Column[], metadata: Record<string, unknown>) => ItemsEncoder;
 
 /** Options of {@linkcode ItemsEncoder}. */
 export interface ItemsEncoderOptions {
@@ -528,6 +616,10 @@ export class ItemsEncoder {
   readonly #columns: Column[];
   readonly #propertyNames: Set<string>;
 
+  static {
+    makeEncoder = (columns, metadata) => new ItemsEncoder(columns, metadata);
+  }
+
   private constructor(columns: Column[], metadata: Record<string, unknown>) {
     this.#columns = columns;
     this.#propertyNames = new Set(columns.filter((c) => c.kind === "property").map((c) => c.name));
@@ -558,42 +650,9 @@ export class ItemsEncoder {
    * @returns The encoder.
    */
   static infer(items: readonly StacItem[], options: ItemsEncoderOptions = {}): ItemsEncoder {
-    const columns: Column[] = [];
-    let z = false;
-    for (const item of items) if (Array.isArray(item.bbox) && item.bbox.length === 6) z = true;
-    for (const name of CORE_COLUMNS) {
-      if (name === "geometry") columns.push({ name, kind: "geometry", field: GEOMETRY_FIELD });
-      else if (name === "bbox") columns.push({ name, kind: "bbox", z, field: bboxField(z) });
-      else {
-        let shape: Shape = name === "stac_extensions" ? { k: "list", e: S_STR } : S_NULL;
-        if (name === "id" || name === "stac_version" || name === "collection") shape = S_STR;
-        else for (const item of items) shape = observe(shape, coreValue(item, name));
-        const plan = planOf(shape);
-        columns.push({ name, kind: "core", plan, field: fieldOf(name, plan) });
-      }
-    }
-    const shapes = new Map<string, Shape>();
-    for (const item of items) {
-      const props = item.properties;
-      for (const key in props) {
-        if (RESERVED.has(key)) continue;
-        shapes.set(key, observe(shapes.get(key) ?? S_NULL, props[key]));
-      }
-    }
-    for (const [name, shape] of shapes) {
-      let plan = planOf(shape);
-      if (DATETIME_PROPERTIES.has(name) && plan.k === "str") {
-        const fmt = chooseDatetimeFormat(items.map((i) => i.properties[name]));
-        if (fmt) plan = { k: "ts", fmt, conv: true };
-      }
-      columns.push({ name, kind: "property", plan, field: fieldOf(name, plan) });
-    }
-    columns.push({
-      name: OVERFLOW_COLUMN,
-      kind: "overflow",
-      field: new arrow.Field(OVERFLOW_COLUMN, new arrow.Utf8(), true),
-    });
-    return new ItemsEncoder(columns, options.metadata ?? {});
+    const inference = new ItemsSchemaInference();
+    for (let i = 0; i < items.length; i++) inference.observe(items[i]!);
+    return inference.encoder(options);
   }
 
   /**

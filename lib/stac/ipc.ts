@@ -5,7 +5,8 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import { decodeItemsBatch, ItemsEncoder } from "./arrow_items.ts";
+import { decodeItemsBatch, ItemsEncoder, ItemsSchemaInference } from "./arrow_items.ts";
+import { ndjsonLinesOf } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 
 const EOS_BYTES = 8;
@@ -131,30 +132,43 @@ export async function itemsToRecordBatches(
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`Invalid batch size ${size}: expected a positive integer`);
   }
-  const first: StacItem[] = [];
+  // The first batch gives the schema. Items parsed from NDJSON are held as
+  // their lines (several times smaller than the objects) and parsed again.
+  const inference = new ItemsSchemaInference();
+  const first: (StacItem | string | undefined)[] = [];
   let carry: StacItem[] = [];
   while (first.length < size) {
     const next = await iterator.next();
     if (next.done) break;
-    const room = size - first.length;
-    for (let i = 0; i < Math.min(room, next.value.length); i++) first.push(next.value[i]!);
-    if (next.value.length > room) carry = next.value.slice(room);
+    const chunk = next.value;
+    const lines = ndjsonLinesOf(chunk);
+    const take = Math.min(size - first.length, chunk.length);
+    for (let i = 0; i < take; i++) {
+      inference.observe(chunk[i]!);
+      first.push(lines ? lines[i]! : chunk[i]!);
+    }
+    if (chunk.length > take) carry = chunk.slice(take);
   }
-  const encoder = ItemsEncoder.infer(first);
+  const encoder = inference.encoder();
   return { schema: encoder.schema, batches: regroup(first, carry, encoder, iterator, size) };
 }
 
 async function* regroup(
-  first: StacItem[],
+  first: (StacItem | string | undefined)[],
   carry: StacItem[],
   encoder: ItemsEncoder,
   rest: AsyncIterator<StacItem[]>,
   size: number,
 ): AsyncIterable<arrow.RecordBatch> {
   if (first.length > 0) {
-    const batch = encoder.encode(first);
+    const builder = encoder.builder();
+    for (let i = 0; i < first.length; i++) {
+      const held = first[i]!;
+      first[i] = undefined;
+      builder.add(typeof held === "string" ? JSON.parse(held) : held);
+    }
     first.length = 0;
-    yield batch;
+    yield builder.finish();
   }
   let builder = encoder.builder();
   let items: StacItem[] | undefined = carry;

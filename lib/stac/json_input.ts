@@ -352,26 +352,59 @@ export async function* ndjsonItemChunks(
   let batch: StacItem[] = [];
   let rest = "";
   let line = 0;
+  let lines: string[] = [];
   const take = (text: string) => {
     line++;
     if (text.trim() === "") return;
     const item = validateItem(parseJson(text, { source, line }), { source, line });
-    if (keep(item)) batch.push(item);
+    if (keep(item)) {
+      batch.push(item);
+      lines.push(text);
+    }
   };
-  for await (const chunk of stream) {
-    const text = rest + decoder.decode(chunk, { stream: true });
+  const chunk = () => {
+    const out = batch;
+    chunkLines.set(out, lines);
+    batch = [];
+    lines = [];
+    return out;
+  };
+  for await (const bytes of stream) {
+    const text = rest + decoder.decode(bytes, { stream: true });
     let start = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
       take(text.slice(start, nl));
       start = nl + 1;
     }
     rest = text.slice(start);
-    if (batch.length > 0) {
-      yield batch;
-      batch = [];
-    }
+    if (batch.length > 0) yield chunk();
   }
   rest += decoder.decode();
   if (rest !== "") take(rest);
-  if (batch.length > 0) yield batch;
+  if (batch.length > 0) yield chunk();
+}
+
+const chunkLines = new WeakMap<StacItem[], string[]>();
+
+/**
+ * The NDJSON lines the items of an array yielded by
+ * {@linkcode ndjsonItemChunks} were parsed from (one per item, in order): a
+ * consumer that must hold many items for a while can hold these instead
+ * (far smaller than the parsed objects) and parse them again.
+ *
+ * @example
+ * ```ts
+ * import { ndjsonItemChunks, ndjsonLinesOf } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * const item = { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} };
+ * for await (const chunk of ndjsonItemChunks(new Blob([JSON.stringify(item)]).stream())) {
+ *   equal(JSON.parse(ndjsonLinesOf(chunk)![0]!).id, "a");
+ * }
+ * ```
+ *
+ * @param chunk An array from `ndjsonItemChunks`.
+ * @returns The lines, or undefined for another array.
+ */
+export function ndjsonLinesOf(chunk: readonly StacItem[]): string[] | undefined {
+  return chunkLines.get(chunk as StacItem[]);
 }
