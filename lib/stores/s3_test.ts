@@ -311,6 +311,35 @@ if (env) {
   });
 
   Deno.test({
+    name: "s3: copyWithin above the copy threshold copies in parts (UploadPartCopy)",
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      // 5 GiB objects are out of reach here: lower the threshold to force three parts.
+      const store = make({ copyThresholdBytes: 6 * MiB, copyPartSizeBytes: 5 * MiB });
+      const size = 12 * MiB + 7;
+      await store.put("big/src.bin", patternStream(size, 3), {
+        size,
+        contentType: "application/x-test",
+      });
+      await store.copyWithin("big/src.bin", "big/dst.bin");
+      const copied = await store.head("big/dst.bin");
+      equal(copied.size, size);
+      match(copied.etag ?? "", /-3$/, "a three-part multipart ETag");
+      equal(copied.contentType, "application/x-test");
+      deepEqual(
+        await sha256Of(await store.get("big/dst.bin")),
+        await sha256Of(patternStream(size, 3)),
+      );
+      const uploads = await store.client.send(
+        new ListMultipartUploadsCommand({ Bucket: store.bucket }),
+      );
+      equal(uploads.Uploads?.length ?? 0, 0, "no multipart upload left open");
+      throws(() => make({ copyPartSizeBytes: MiB }), RangeError, /copyPartSizeBytes/);
+    },
+  });
+
+  Deno.test({
     name: "s3: NoSuchBucket on read is NotFoundError naming the bucket",
     sanitizeOps: false,
     sanitizeResources: false,
