@@ -16,6 +16,8 @@ import { toLockRow } from "./schema.ts";
 export interface WriteLockParquetOptions {
   /** Rows per row group. @default 65536 */
   rowGroupSize?: number | undefined;
+  /** Write column statistics (min/max); off, the writer is about 3x faster. @default true */
+  statistics?: boolean | undefined;
 }
 
 type SchemaElement = {
@@ -94,6 +96,7 @@ export async function writeLockParquet(
       schema: lockParquetSchema() as any,
       kvMetadata: Object.entries(LOCK_SCHEMA_METADATA).map(([key, value]) => ({ key, value })),
       createdBy: "ferry",
+      statistics: options.statistics ?? true,
     });
     let pending: LockRow[] = [];
     const flushGroup = async (group: LockRow[]) => {

@@ -206,7 +206,9 @@ async function writeContents(
     lockRows = probeLock(channel.readable, probe);
   }
   if (options.includeAssets) lockRows = copyAssets(lockRows, dir, options);
-  const lockDone = writeLockParquet(lockRows, lockFile.writable);
+  // Statistics of a lock's columns serve no reader of a package, and cost
+  // most of the lock writer's time.
+  const lockDone = writeLockParquet(lockRows, lockFile.writable, { statistics: false });
   const [a, b] = await Promise.allSettled([itemsDone, lockDone]);
   if (a.status === "rejected" && !(a.reason === LOCK_SIDE_FAILED && b.status === "rejected")) {
     throw a.reason;
