@@ -35,6 +35,7 @@ Deno.test("buildPackage() from an Arrow IPC stream writes the same package as fr
     const fromItems = await buildPackage(batches(items, 2), `${dir}/items`, {
       probeMetadata: false,
     });
+    equal(fromItems.assets, fromIpc.assets);
     equal(fromIpc.items, 4);
     equal(fromIpc.assets, 5);
     const lockOf = async (name: string) =>
