@@ -942,6 +942,46 @@ function columnWriter(column: Column): ColumnWriter {
 const textEncoder = new TextEncoder();
 
 /**
+ * The values and offsets of a string column, taken a string at a time and
+ * encoded a few thousand at a time: the strings themselves (e.g. of parsed
+ * JSON) are let go while still young instead of living as long as the batch.
+ */
+class Utf8Buffer {
+  static readonly FLUSH = 2048;
+  #texts: string[] = [];
+  #bytes = new Uint8Array(1024);
+  #size = 0;
+  #offsets: number[] = [0];
+
+  push(text: string): void {
+    this.#texts.push(text);
+    if (this.#texts.length === Utf8Buffer.FLUSH) this.#flush();
+  }
+
+  #flush(): void {
+    const texts = this.#texts;
+    if (texts.length === 0) return;
+    this.#texts = [];
+    const { offsets, bytes } = encodeTexts(texts);
+    if (this.#size + bytes.byteLength > this.#bytes.byteLength) {
+      const grown = new Uint8Array(
+        Math.max(this.#bytes.byteLength * 2, this.#size + bytes.byteLength),
+      );
+      grown.set(this.#bytes.subarray(0, this.#size));
+      this.#bytes = grown;
+    }
+    this.#bytes.set(bytes, this.#size);
+    for (let i = 1; i < offsets.length; i++) this.#offsets.push(this.#size + offsets[i]!);
+    this.#size += bytes.byteLength;
+  }
+
+  finish(): { offsets: Int32Array; bytes: Uint8Array } {
+    this.#flush();
+    return { offsets: Int32Array.from(this.#offsets), bytes: this.#bytes.subarray(0, this.#size) };
+  }
+}
+
+/**
  * UTF-8 offsets and bytes of a string column. ASCII columns, the usual
  * case, take one `encodeInto` for all values.
  */
@@ -1029,20 +1069,20 @@ function appenderOf(plan: Plan, type: arrow.DataType): Appender {
   switch (plan.k) {
     case "str":
     case "json": {
-      const texts: string[] = [];
       const json = plan.k === "json";
+      const out = new Utf8Buffer();
       return {
         append(v) {
           if (v === null || v === undefined) {
             valid.push(false);
-            texts.push("");
+            out.push("");
           } else {
             valid.push(true);
-            texts.push(json ? JSON.stringify(v) : v as string);
+            out.push(json ? JSON.stringify(v) : v as string);
           }
         },
         finish() {
-          const { offsets, bytes } = encodeTexts(texts);
+          const { offsets, bytes } = out.finish();
           return arrow.makeData({
             ...valid.fields(),
             type: type as arrow.Utf8,

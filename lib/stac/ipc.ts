@@ -36,6 +36,11 @@ export function recordBatchesToIpc(
 ): ReadableStream<Uint8Array> {
   const schemaOnly = arrow.tableToIPC(new arrow.Table(schema), "stream");
   const headerLength = schemaOnly.byteLength - EOS_BYTES;
+  // One writer for the stream; its output is taken as views of the batches'
+  // own buffers (no copy of a whole batch), small pieces joined.
+  const sink = new ChunkSink();
+  const writer = new arrow.RecordBatchStreamWriter({ autoDestroy: false });
+  writer.reset(sink, schema);
   let iterator: AsyncIterator<arrow.RecordBatch> | undefined;
   let started = false;
   return new ReadableStream<Uint8Array>({
@@ -48,16 +53,55 @@ export function recordBatchesToIpc(
         controller.close();
         return;
       }
-      const bytes = arrow.tableToIPC(new arrow.Table(schema, [next.value]), "stream");
-      controller.enqueue(
-        bytes.subarray(started ? headerLength : 0, bytes.byteLength - EOS_BYTES),
-      );
+      writer.write(next.value);
       started = true;
+      for (const chunk of sink.take()) controller.enqueue(chunk);
     },
     async cancel(reason) {
       await iterator?.return?.(reason);
     },
   });
+}
+
+/** Collects what an Arrow writer writes, joining small pieces. */
+class ChunkSink extends arrow.AsyncByteQueue {
+  static readonly JOIN_BELOW = 256 * 1024;
+  #out: Uint8Array[] = [];
+  #small: Uint8Array[] = [];
+  #smallSize = 0;
+
+  override write(value: Parameters<arrow.AsyncByteQueue["write"]>[0]): void {
+    const chunk = value as Uint8Array;
+    if (chunk.byteLength >= ChunkSink.JOIN_BELOW) {
+      this.#join();
+      this.#out.push(chunk);
+    } else {
+      this.#small.push(chunk);
+      this.#smallSize += chunk.byteLength;
+      if (this.#smallSize >= ChunkSink.JOIN_BELOW) this.#join();
+    }
+  }
+
+  #join(): void {
+    if (this.#small.length === 0) return;
+    const joined = new Uint8Array(this.#smallSize);
+    let o = 0;
+    for (const c of this.#small) {
+      joined.set(c, o);
+      o += c.byteLength;
+    }
+    this.#out.push(joined);
+    this.#small = [];
+    this.#smallSize = 0;
+  }
+
+  /** The chunks written since the last call. */
+  take(): Uint8Array[] {
+    this.#join();
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
 }
 
 async function* encodeAll(
