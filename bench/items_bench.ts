@@ -2,13 +2,13 @@
  * Items benchmark: NDJSON → stac-geoparquet.
  *
  * `deno bench -A bench/items_bench.ts` runs a small in-process encode bench.
- * `deno run -A bench/items_bench.ts [--runs N] [--keep-data] [COUNT...]`
+ * `deno run -A bench/items_bench.ts [--runs N] [--batch-size N] [--keep-data] [COUNT...]`
  * (default 100000) runs the comparison of issue 3: N items generated with
  * `../shared/tools/gen-items.py` (the only file used from ../shared; the
  * template is the project's own copy in tests/fixtures/stac/naip-pc.json) as
  * NDJSON under `bench/data/` (git-ignored; removed afterwards unless
  * `--keep-data`, reused when already there), then
- * `ferry items from-ndjson FILE | ferry build OUT --no-probe-metadata` against
+ * `ferry items from-ndjson FILE [--batch-size N] | ferry build OUT --no-probe-metadata` against
  * DuckDB (`@duckdb/node-api`, `read_ndjson` → `COPY ... (FORMAT parquet,
  * COMPRESSION zstd)`), each timed with `/usr/bin/time -v` (wall time, peak RSS
  * of each process), best of `--runs` (default 1), and printed as a Markdown
@@ -52,12 +52,12 @@ async function sh(script: string): Promise<void> {
   if (!out.success) throw new Error(`Failed: ${script}`);
 }
 
-async function timedPipeline(dir: string, ndjson: string): Promise<Timed> {
+async function timedPipeline(dir: string, ndjson: string, fromArgs: string): Promise<Timed> {
   const ferry = `deno run -A ${ROOT}cli.ts`;
   await Deno.remove(`${dir}/pkg`, { recursive: true }).catch(() => {});
   const start = performance.now();
   await sh(
-    `set -o pipefail; /usr/bin/time -v -o ${dir}/t1 ${ferry} items from-ndjson ${ndjson} | ` +
+    `set -o pipefail; /usr/bin/time -v -o ${dir}/t1 ${ferry} items from-ndjson ${ndjson}${fromArgs} | ` +
       `/usr/bin/time -v -o ${dir}/t2 ${ferry} build ${dir}/pkg --no-probe-metadata > /dev/null`,
   );
   const seconds = (performance.now() - start) / 1000;
@@ -103,6 +103,8 @@ if (import.meta.main) {
   const runsAt = args.indexOf("--runs");
   const runs = runsAt === -1 ? 1 : Number(args.splice(runsAt, 2)[1]);
   const keep = flag("--keep-data");
+  const batchAt = args.indexOf("--batch-size");
+  const fromArgs = batchAt === -1 ? "" : ` --batch-size ${Number(args.splice(batchAt, 2)[1])}`;
   const counts = args.length > 0 ? args.map(Number) : [100000];
   console.log(
     "| items | NDJSON MiB | ferry s | ferry items/s | ferry peak RSS MiB (from-ndjson / build) | " +
@@ -126,7 +128,7 @@ if (import.meta.main) {
       const fs: Timed[] = [];
       const ds: Timed[] = [];
       for (let r = 0; r < runs; r++) {
-        fs.push(await timedPipeline(dir, ndjson));
+        fs.push(await timedPipeline(dir, ndjson, fromArgs));
         ds.push(await timedDuckdb(dir, ndjson));
       }
       const f = best(fs);
@@ -135,13 +137,13 @@ if (import.meta.main) {
       const dp = (await Deno.stat(`${dir}/duck.parquet`)).size / 2 ** 20;
       const rate = (s: number) => Math.round(count / s).toLocaleString("en");
       console.log(
-        `| ${count.toLocaleString("en")} | ${size.toFixed(0)} | ${f.seconds.toFixed(1)} | ${
-          rate(f.seconds)
-        } | ${f.rssMiB.map((r) => r.toFixed(0)).join(" / ")} | ${d.seconds.toFixed(1)} | ${
-          rate(d.seconds)
-        } | ${d.rssMiB[0]!.toFixed(0)} | ${(d.seconds / f.seconds).toFixed(2)} | ${
-          fp.toFixed(1)
-        } / ${dp.toFixed(1)} | ${load} |`,
+        `| ${count.toLocaleString("en")}${fromArgs} | ${size.toFixed(0)} | ${
+          f.seconds.toFixed(1)
+        } | ${rate(f.seconds)} | ${f.rssMiB.map((r) => r.toFixed(0)).join(" / ")} | ${
+          d.seconds.toFixed(1)
+        } | ${rate(d.seconds)} | ${d.rssMiB[0]!.toFixed(0)} | ${
+          (d.seconds / f.seconds).toFixed(2)
+        } | ${fp.toFixed(1)} / ${dp.toFixed(1)} | ${load} |`,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });

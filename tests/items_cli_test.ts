@@ -172,6 +172,24 @@ Deno.test("ferry items to-parquet: a broken input stream leaves no file behind",
   });
 });
 
+Deno.test("ferry items to-parquet and ferry build: a stream cut after several batches fails, nothing written", async () => {
+  await withDir(async (dir) => {
+    const items = await fixtureItems("naip-pc.json");
+    const lines = Array.from({ length: 5 }, () => items).flat()
+      .map((item, i) => JSON.stringify({ ...item, id: `i${i}` })).join("\n");
+    await Deno.writeTextFile(`${dir}/in.ndjson`, lines);
+    const ipc = (await ferry(["items", "from-ndjson", `${dir}/in.ndjson`, "--batch-size", "3"]))
+      .stdout;
+    await Deno.remove(`${dir}/in.ndjson`);
+    const cut = ipc.subarray(0, ipc.length - 300);
+    const parquet = await ferry(["items", "to-parquet", `${dir}/items.parquet`], cut);
+    expectFailure(parquet, /^ferry items to-parquet: stdin row 19: Broken Arrow IPC stream/);
+    const build = await ferry(["build", `${dir}/pkg`, "--no-probe-metadata"], cut);
+    expectFailure(build, /^ferry build: stdin row 19: Broken Arrow IPC stream/);
+    deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
 Deno.test("ferry items: --batch-size must be a positive integer", async () => {
   const r = await ferry(
     ["items", "from-ndjson", "--batch-size", "0"],

@@ -180,7 +180,10 @@ const toParquet: Command = {
     const rowGroupSize = text === undefined ? undefined : Number(text);
     const { rows } = await atomicFile(path, async (sink) => {
       const { schema, batches } = await readIpcBatches(io.stdin);
-      return writeArrowAsItemsParquet(schema, batches, sink, { rowGroupSize });
+      return writeArrowAsItemsParquet(schema, batches, sink, {
+        rowGroupSize,
+        releaseBatches: true,
+      });
     });
     if (!io.stdoutIsTerminal) await writeJsonLine(io.stdout, { path, rows });
     else await writeText(io.stdout, `${rows} rows written to ${path}\n`);

@@ -13,6 +13,7 @@ import {
   isFerrySchema,
   ItemsEncoder,
   readIpcBatches,
+  sliceIpcBatch,
   type StacItem,
   writeItemsParquet,
   writeRecordBatchesParquet,
@@ -174,6 +175,8 @@ async function writeContents(
         items.schema,
         batches as AsyncIterable<arrow.RecordBatch>,
         itemsFile.writable,
+        // The lock rows of each batch are taken before it is written.
+        { releaseBatches: true },
       )
       : writeItemsParquet(batches as AsyncIterable<StacItem[]>, itemsFile.writable);
   let itemsDone: Promise<{ rows: number }>;
@@ -184,17 +187,24 @@ async function writeContents(
   } else {
     // One pass over the items: each batch goes to items.parquet and its lock
     // rows into a bounded channel that the lock writer drains.
-    const channel = new TransformStream<LockRow[], LockRow[]>({}, { highWaterMark: 4 });
+    const channel = new TransformStream<LockRow[], LockRow[]>({}, { highWaterMark: 1 });
     const rowsWriter = channel.writable.getWriter();
     const lockItemsOf = (batch: unknown) =>
       items.kind === "arrow" ? decodeItemAssets(batch as arrow.RecordBatch) : batch as StacItem[];
+    // Record batches are worked on in slices: what is made of each (lock
+    // rows, decoded strings) is let go soon, whatever the batch size upstream.
+    const slices = items.kind === "arrow"
+      ? (batch: unknown) => sliceIpcBatch(batch as arrow.RecordBatch, BUILD_SLICE_ROWS)
+      : (batch: unknown) => [batch];
     const tee = async function* () {
       try {
-        for await (const batch of items.batches as AsyncIterable<unknown>) {
-          const rows = lockItemsOf(batch).flatMap((item) => lockRowsOfItem(item, options));
-          // A rejected write means the lock side failed; its error is the one to report.
-          await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
-          yield batch;
+        for await (const whole of items.batches as AsyncIterable<unknown>) {
+          for (const batch of slices(whole)) {
+            const rows = lockItemsOf(batch).flatMap((item) => lockRowsOfItem(item, options));
+            // A rejected write means the lock side failed; its error is the one to report.
+            await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
+            yield batch;
+          }
         }
         await rowsWriter.close().catch(() => Promise.reject(LOCK_SIDE_FAILED));
       } catch (error) {
@@ -220,6 +230,9 @@ async function writeContents(
 }
 
 const LOCK_SIDE_FAILED = new Error("The asset lock writer failed");
+
+/** Rows of a record batch handled at once by `buildPackage`. */
+const BUILD_SLICE_ROWS = 8192;
 
 async function* copyAssets(
   batches: AsyncIterable<LockRow[]>,

@@ -15,7 +15,7 @@ import {
   STAC_GEOPARQUET_KEY,
   STAC_GEOPARQUET_VERSION,
 } from "./arrow_items.ts";
-import { ipcStreamOfBatch, itemsToRecordBatches } from "./ipc.ts";
+import { ipcStreamOfBatch, itemsToRecordBatches, releaseIpcBatch } from "./ipc.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 import { wkbTypeName } from "./wkb.ts";
 
@@ -23,6 +23,12 @@ import { wkbTypeName } from "./wkb.ts";
 export interface WriteParquetOptions {
   /** Rows per row group. @default 64000 */
   rowGroupSize?: number;
+  /**
+   * The batches are not used by anyone once written: free the memory of
+   * batches read by `readIpcBatches` right away (see `releaseIpcBatch`).
+   * @default false
+   */
+  releaseBatches?: boolean;
 }
 
 /** Rows per row group unless told otherwise. */
@@ -87,12 +93,36 @@ export function geoMetadata(schema: arrow.Schema, stats?: GeoStats): Record<stri
   return { version: "1.1.0", primary_column: "geometry", columns: { geometry: column } };
 }
 
+/**
+ * Rows handed to parquet-wasm at once. Its memory never shrinks and large
+ * inputs of varying size fragment it: with batches of 64000 NAIP items
+ * (~150 MiB each) a writer's memory kept growing with the item count, with
+ * slices of this size it stays flat.
+ */
+const WASM_SLICE_ROWS = 8192;
+
 function toWasmBatches(batch: arrow.RecordBatch, schema: arrow.Schema): pw.RecordBatch[] {
+  if (batch.numRows > WASM_SLICE_ROWS) {
+    const out: pw.RecordBatch[] = [];
+    for (let start = 0; start < batch.numRows; start += WASM_SLICE_ROWS) {
+      const slice = batch.slice(start, Math.min(batch.numRows, start + WASM_SLICE_ROWS));
+      out.push(...toWasmBatches(slice, schema));
+    }
+    return out;
+  }
   // A batch read from an IPC stream hands on its own bytes: no second encode.
-  const bytes = ipcStreamOfBatch(batch, schema) ??
-    arrow.tableToIPC(new arrow.Table(schema, [batch]), "stream");
+  const own = ipcStreamOfBatch(batch, schema);
+  const bytes = own ?? arrow.tableToIPC(new arrow.Table(schema, [batch]), "stream");
   const table = pw.Table.fromIPCStream(bytes);
-  return table.recordBatches();
+  // Copied into wasm memory: a serialization of our own is freed at once.
+  if (!own) (bytes.buffer as ArrayBuffer).transfer(0);
+  try {
+    return table.recordBatches();
+  } finally {
+    // Freed now, not whenever a JS garbage collection gets to it: until then
+    // the wasm memory of every batch so far stays taken.
+    table.free();
+  }
 }
 
 /**
@@ -149,23 +179,33 @@ export async function writeRecordBatchesParquet(
     .build();
   let rows = 0;
   const queue: pw.RecordBatch[] = [];
+  // parquet-wasm ends the file quietly when its input stream fails: the
+  // failure is kept here and thrown once the writer is done.
+  let failure: { error: unknown } | undefined;
+  const failed = (): { error: unknown } | undefined => failure;
   const wasmBatches = new ReadableStream<pw.RecordBatch>({
     async pull(controller) {
-      while (queue.length === 0) {
-        let batch = pending.shift();
-        if (!batch && !done) {
-          const next = await iterator.next();
-          if (next.done) done = true;
-          else batch = next.value;
+      try {
+        while (queue.length === 0) {
+          let batch = pending.shift();
+          if (!batch && !done) {
+            const next = await iterator.next();
+            if (next.done) done = true;
+            else batch = next.value;
+          }
+          if (!batch) {
+            controller.close();
+            return;
+          }
+          rows += batch.numRows;
+          if (batch.numRows > 0) queue.push(...toWasmBatches(batch, schema));
+          if (options.releaseBatches) releaseIpcBatch(batch);
         }
-        if (!batch) {
-          controller.close();
-          return;
-        }
-        rows += batch.numRows;
-        if (batch.numRows > 0) queue.push(...toWasmBatches(batch, schema));
+        controller.enqueue(queue.shift()!);
+      } catch (error) {
+        failure ??= { error };
+        throw error;
       }
-      controller.enqueue(queue.shift()!);
     },
     async cancel(reason) {
       await iterator.return?.(reason);
@@ -181,7 +221,30 @@ export async function writeRecordBatchesParquet(
     return { rows: 0 };
   }
   const out = await pw.transformParquetStream(wasmBatches, props);
-  await (out as ReadableStream<Uint8Array>).pipeTo(sink);
+  if (failure) {
+    await (out as ReadableStream<Uint8Array>).cancel().catch(() => {});
+    await sink.abort(failure.error).catch(() => {});
+    throw failure.error;
+  }
+  // A failure while the file streams out: stop and report it, not the file.
+  const guard = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const f = failed();
+      if (f) controller.error(f.error);
+      else controller.enqueue(chunk);
+    },
+    flush(controller) {
+      const f = failed();
+      if (f) controller.error(f.error);
+    },
+  });
+  try {
+    await (out as ReadableStream<Uint8Array>).pipeThrough(guard).pipeTo(sink);
+  } catch (error) {
+    throw failed()?.error ?? error;
+  }
+  const late = failed();
+  if (late) throw late.error;
   return { rows };
 }
 

@@ -394,7 +394,15 @@ async function nextMessage(
 }
 
 /** The one-batch IPC stream each batch read by {@linkcode readIpcBatches} came from. */
-const batchStreams = new WeakMap<arrow.RecordBatch, { schema: arrow.Schema; bytes: Uint8Array }>();
+interface BatchStream {
+  schema: arrow.Schema;
+  bytes: Uint8Array;
+  /** Batches (the whole one, or its slices) not yet released. */
+  holders: number;
+}
+
+/** Per batch read (or slice of one): its message's stream; `whole` when it is all of it. */
+const batchStreams = new WeakMap<arrow.RecordBatch, { stream: BatchStream; whole: boolean }>();
 
 /**
  * The bytes of a complete Arrow IPC stream holding just this batch (schema,
@@ -412,7 +420,72 @@ export function ipcStreamOfBatch(
   schema?: arrow.Schema,
 ): Uint8Array | undefined {
   const entry = batchStreams.get(batch);
-  return entry && (schema === undefined || entry.schema === schema) ? entry.bytes : undefined;
+  return entry?.whole && (schema === undefined || entry.stream.schema === schema)
+    ? entry.stream.bytes
+    : undefined;
+}
+
+/**
+ * Frees at once the memory of a batch that {@linkcode readIpcBatches} read
+ * (its message's buffer), instead of whenever garbage collection gets to it:
+ * with large batches and little else on the JS heap that can be long, and
+ * memory grows with the number of batches. The batch (and any view of its
+ * data) must not be used afterwards. Batches from elsewhere are left alone.
+ *
+ * @example
+ * ```ts
+ * import * as arrow from "apache-arrow";
+ * import { readIpcBatches, releaseIpcBatch } from "./ipc.ts";
+ * import { equal } from "node:assert/strict";
+ * const bytes = arrow.tableToIPC(arrow.tableFromArrays({ x: new Float64Array([1, 2]) }), "stream");
+ * const { batches } = await readIpcBatches(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream());
+ * for await (const batch of batches) equal(releaseIpcBatch(batch), true);
+ * ```
+ *
+ * @param batch A record batch.
+ * @returns Whether memory was released.
+ */
+export function releaseIpcBatch(batch: arrow.RecordBatch): boolean {
+  const entry = batchStreams.get(batch);
+  if (!entry) return false;
+  batchStreams.delete(batch);
+  if (--entry.stream.holders > 0) return false;
+  (entry.stream.bytes.buffer as ArrayBuffer).transfer(0);
+  return true;
+}
+
+/**
+ * Cuts a batch into slices of at most `rows` rows (views, no copy). For a
+ * batch read by {@linkcode readIpcBatches}, releasing every slice with
+ * {@linkcode releaseIpcBatch} releases the batch's memory; the batch itself
+ * is then no longer to be released or used.
+ *
+ * @example
+ * ```ts
+ * import * as arrow from "apache-arrow";
+ * import { sliceIpcBatch } from "./ipc.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const [batch] = arrow.tableFromArrays({ x: new Float64Array(5) }).batches;
+ * deepEqual(sliceIpcBatch(batch!, 2).map((b) => b.numRows), [2, 2, 1]);
+ * ```
+ *
+ * @param batch The batch.
+ * @param rows Rows per slice.
+ * @returns The slices (the batch itself when it is small enough).
+ */
+export function sliceIpcBatch(batch: arrow.RecordBatch, rows: number): arrow.RecordBatch[] {
+  if (batch.numRows <= rows) return [batch];
+  const slices: arrow.RecordBatch[] = [];
+  for (let start = 0; start < batch.numRows; start += rows) {
+    slices.push(batch.slice(start, Math.min(batch.numRows, start + rows)));
+  }
+  const entry = batchStreams.get(batch);
+  if (entry) {
+    batchStreams.delete(batch);
+    entry.stream.holders += slices.length - 1;
+    for (const slice of slices) batchStreams.set(slice, { stream: entry.stream, whole: false });
+  }
+  return slices;
 }
 
 /**
@@ -480,7 +553,10 @@ export async function readIpcBatches(
           throw new RangeError(`unexpected message of type ${m.type}`);
         }
         for (const batch of arrow.tableFromIPC(m.stream).batches) {
-          batchStreams.set(batch, { schema, bytes: m.stream });
+          batchStreams.set(batch, {
+            stream: { schema, bytes: m.stream, holders: 1 },
+            whole: true,
+          });
           yield batch;
           row += batch.numRows;
         }

@@ -1,7 +1,14 @@
 import { deepEqual, equal, rejects } from "node:assert/strict";
 import * as arrow from "apache-arrow";
 import { decodeItemAssets, decodeItemsBatch, ItemsEncoder } from "./arrow_items.ts";
-import { ipcStreamOfBatch, itemsToIpc, itemsToRecordBatches, readIpcBatches } from "./ipc.ts";
+import {
+  ipcStreamOfBatch,
+  itemsToIpc,
+  itemsToRecordBatches,
+  readIpcBatches,
+  releaseIpcBatch,
+  sliceIpcBatch,
+} from "./ipc.ts";
 import { ndjsonItemChunks, ndjsonLinesOf } from "./json_input.ts";
 import type { StacItem } from "./item.ts";
 import { StacInputError } from "./item.ts";
@@ -139,4 +146,23 @@ Deno.test("readIpcBatches() hands on each batch's own stream bytes and names a b
     /Not an Arrow IPC stream/,
   );
   await rejects(readIpcBatches(new Blob([]).stream()), /Empty input/);
+});
+
+Deno.test("sliceIpcBatch() slices share the batch's memory, released with the last slice", async () => {
+  const items = Array.from({ length: 5 }, (_, i) => item(i));
+  const { schema, batches } = await readIpcBatches(itemsToIpc(chunksOf(items, 5)));
+  const [batch] = await Array.fromAsync(batches);
+  equal(ipcStreamOfBatch(batch!, schema) !== undefined, true);
+  const slices = sliceIpcBatch(batch!, 2);
+  deepEqual(slices.map((s) => s.numRows), [2, 2, 1]);
+  equal(ipcStreamOfBatch(slices[0]!, schema), undefined);
+  deepEqual(slices.flatMap((s) => decodeItemsBatch(s).map((i) => i.id)), [
+    "i0",
+    "i1",
+    "i2",
+    "i3",
+    "i4",
+  ]);
+  deepEqual(slices.map((s) => releaseIpcBatch(s)), [false, false, true]);
+  equal(releaseIpcBatch(slices[0]!), false);
 });
