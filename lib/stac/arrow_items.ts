@@ -1323,11 +1323,9 @@ function decodeData(field: arrow.Field, data: arrow.Data): unknown[] {
   const out: unknown[] = new Array(n);
   const valid = data.nullCount === 0 ? undefined : (i: number) => data.getValid(i);
   const type = data.type as arrow.DataType;
-  if (data.offset !== 0) {
-    const vector = arrow.makeVector(data);
-    for (let i = 0; i < n; i++) out[i] = toJsonValue(vector.get(i));
-    return out;
-  }
+  // A slice (offset > 0) has its offsets, fixed-width values and struct
+  // children sliced already; bitmaps and list children are whole.
+  const offset = data.offset;
   const isJson = field.metadata.get(JSON_ENCODING_KEY) === "json";
   switch (type.typeId) {
     case arrow.Type.Utf8: {
@@ -1370,7 +1368,8 @@ function decodeData(field: arrow.Field, data: arrow.Data): unknown[] {
     case arrow.Type.Bool: {
       const bits = data.values as Uint8Array;
       for (let i = 0; i < n; i++) {
-        out[i] = valid && !valid(i) ? null : ((bits[i >> 3]! >> (i & 7)) & 1) === 1;
+        const bit = offset + i;
+        out[i] = valid && !valid(i) ? null : ((bits[bit >> 3]! >> (bit & 7)) & 1) === 1;
       }
       return out;
     }

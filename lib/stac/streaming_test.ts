@@ -166,3 +166,19 @@ Deno.test("sliceIpcBatch() slices share the batch's memory, released with the la
   deepEqual(slices.map((s) => releaseIpcBatch(s)), [false, false, true]);
   equal(releaseIpcBatch(slices[0]!), false);
 });
+
+Deno.test("decodeItemsBatch() and decodeItemAssets() read slices of a batch", async () => {
+  const items = await fixtureItems("sentinel-2-l2a-pc.json");
+  const many = Array.from({ length: 3 }, () => items).flat()
+    .map((item, i) => ({ ...item, properties: { ...item.properties, flag: i % 3 === 0 } }));
+  const batch = ItemsEncoder.infer(many).encode(many);
+  const cut = Math.floor(many.length / 2) + 1;
+  for (const [start, end] of [[0, cut], [cut, many.length], [1, 2]] as const) {
+    const slice = batch.slice(start, end);
+    deepEqual(dropNulls(decodeItemsBatch(slice)), dropNulls(many.slice(start, end)));
+    deepEqual(
+      decodeItemAssets(slice).map((r) => r.id),
+      many.slice(start, end).map((i) => i.id),
+    );
+  }
+});
