@@ -57,3 +57,29 @@ export async function runCli(
     stdoutBytes,
   };
 }
+
+/** A CLI run with stdout as bytes (Arrow IPC between commands) and as text. */
+export interface CliBytesResult {
+  code: number;
+  stdout: Uint8Array;
+  text: string;
+  stderr: string;
+}
+
+/**
+ * Runs `ferry ARGS` in this process, for tests that pipe one command's
+ * stdout bytes into the next.
+ *
+ * @param args The arguments.
+ * @param stdin Bytes for standard input.
+ * @param terminal Pretend stdout is a terminal (previews).
+ * @returns Exit code, stdout as bytes and text, stderr.
+ */
+export async function runCliBytes(
+  args: string[],
+  stdin: Uint8Array = new Uint8Array(),
+  terminal = false,
+): Promise<CliBytesResult> {
+  const r = await runCli(args, stdin, { terminal });
+  return { code: r.code, stdout: r.stdoutBytes, text: r.stdout, stderr: r.stderr };
+}

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { runCli } from "./_cli.ts";
+import { type CliBytesResult, runCliBytes } from "./_cli.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
@@ -9,26 +9,13 @@ import type { StacItem } from "../lib/stac/item.ts";
 import { dropNulls, fixtureItems, inBatches } from "../lib/stac/_testing.ts";
 import { liveEnv } from "./_live.ts";
 
-interface Result {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
-
-async function ferry(
-  args: string[],
-  stdin: Uint8Array = new Uint8Array(),
-  terminal = false,
-): Promise<Result> {
-  const r = await runCli(args, stdin, { terminal });
-  return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderr };
-}
+const ferry = runCliBytes;
 
 async function ipcOf(items: StacItem[]): Promise<Uint8Array> {
   return new Uint8Array(await new Response(itemsToIpc(inBatches(items, 2))).arrayBuffer());
 }
 
-async function itemsOf(r: Result): Promise<StacItem[]> {
+async function itemsOf(r: CliBytesResult): Promise<StacItem[]> {
   equal(r.code, 0, r.stderr);
   return (await Array.fromAsync(
     itemsFromIpc(new Blob([r.stdout as Uint8Array<ArrayBuffer>]).stream()),
@@ -36,7 +23,7 @@ async function itemsOf(r: Result): Promise<StacItem[]> {
     .flat();
 }
 
-function expectFailure(r: Result, pattern: RegExp) {
+function expectFailure(r: CliBytesResult, pattern: RegExp) {
   notEqual(r.code, 0);
   equal(r.stdout.byteLength, 0, "nothing written");
   equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
@@ -282,7 +269,7 @@ Deno.test("ferry items enrich: a preview on a terminal", async () => {
     await writeLockParquetFile([items.map((i) => row(i.id, "image"))], lock);
     const r = await ferry(["items", "enrich", "--asset-lock", lock], await ipcOf(items), true);
     equal(r.code, 0, r.stderr);
-    match(new TextDecoder().decode(r.stdout), /4 rows x \d+ columns/);
+    match(r.text, /4 rows x \d+ columns/);
   });
 });
 

@@ -1,26 +1,14 @@
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { runCli } from "./_cli.ts";
+import { type CliBytesResult, runCliBytes } from "./_cli.ts";
 import { dropNulls, fixtureItems, ITEM_FIXTURES } from "../lib/stac/_testing.ts";
 
 const FIXTURES = new URL("./fixtures/stac/", import.meta.url).pathname;
 
-interface Result {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
+const ferry = runCliBytes;
 
-async function ferry(
-  args: string[],
-  stdin: Uint8Array = new Uint8Array(),
-  terminal = false,
-): Promise<Result> {
-  const r = await runCli(args, stdin, { terminal });
-  return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderr };
-}
-
-const text = (r: Result) => new TextDecoder().decode(r.stdout);
-const ndjson = (r: Result) => text(r).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+const text = (r: CliBytesResult) => r.text;
+const ndjson = (r: CliBytesResult) =>
+  text(r).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -31,7 +19,7 @@ async function withDir(fn: (dir: string) => Promise<void>) {
   }
 }
 
-function expectFailure(r: Result, pattern: RegExp) {
+function expectFailure(r: CliBytesResult, pattern: RegExp) {
   notEqual(r.code, 0);
   equal(r.stdout.byteLength, 0, "no output");
   equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);

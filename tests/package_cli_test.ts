@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { runCli } from "./_cli.ts";
+import { type CliBytesResult, runCliBytes } from "./_cli.ts";
 import { createHash } from "node:crypto";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { type LockRow, readLockParquetRows, writeLockParquetFile } from "../lib/lock/mod.ts";
@@ -8,26 +8,12 @@ import { validateLock, type ValidateOptions } from "../lib/pipeline/validate.ts"
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
   (await validateLock([rows], options)).results;
 
-interface Run {
-  code: number;
-  stdout: Uint8Array;
-  text: string;
-  stderr: string;
-}
-
-async function ferry(
-  args: string[],
-  stdin: Uint8Array = new Uint8Array(),
-  terminal = false,
-): Promise<Run> {
-  const r = await runCli(args, stdin, { terminal });
-  return { code: r.code, stdout: r.stdoutBytes, text: r.stdout, stderr: r.stderr };
-}
+const ferry = runCliBytes;
 
 /** Runs `ferry a | ferry b | …`, each stage's stdout the next one's stdin. */
-async function pipe(...stages: string[][]): Promise<Run> {
+async function pipe(...stages: string[][]): Promise<CliBytesResult> {
   let input: Uint8Array = new Uint8Array();
-  let last: Run | undefined;
+  let last: CliBytesResult | undefined;
   for (const stage of stages) {
     last = await ferry(stage, input);
     if (last.code !== 0) {
