@@ -5,59 +5,50 @@
  * @module
  */
 import { NotFoundError, TransientError } from "../stores/errors.ts";
+import { MetricsStore } from "../stores/metrics_store.ts";
 import type {
   GetOptions,
   ListEntry,
-  ListOptions,
   ObjectMeta,
   ObjectStore,
   PutOptions,
   PutResult,
 } from "../stores/store.ts";
 
-/** Counts calls per method and fails the next `failPuts` puts with a transient error. */
-export class CountingStore implements ObjectStore {
-  readonly inner: ObjectStore;
-  readonly calls = { head: 0, get: 0, put: 0, delete: 0, list: 0 };
+/**
+ * A {@linkcode MetricsStore} that also fails the next `failPuts` puts with a
+ * transient error and can fake the ETag a put reports.
+ */
+export class CountingStore extends MetricsStore {
   /** Puts to fail (transiently) before letting them through. */
   failPuts = 0;
   /** Replaces the ETag a put reports (to fake a store that corrupted the bytes). */
   fakePutEtag: string | undefined;
 
-  constructor(inner: ObjectStore) {
-    this.inner = inner;
+  /** Calls per method so far. */
+  get calls(): { head: number; get: number; put: number; delete: number; list: number } {
+    const m = this.metrics;
+    return { head: m.heads, get: m.gets, put: m.puts, delete: m.deletes, list: m.lists };
   }
-  head(key: string, options?: { signal?: AbortSignal | undefined }): Promise<ObjectMeta> {
-    this.calls.head++;
-    return this.inner.head(key, options);
-  }
-  get(key: string, options?: GetOptions): Promise<ReadableStream<Uint8Array>> {
-    this.calls.get++;
-    return this.inner.get(key, options);
-  }
-  async put(
+
+  /** @inheritdoc */
+  override async put(
     key: string,
     body: ReadableStream<Uint8Array>,
     options?: PutOptions,
   ): Promise<PutResult> {
-    this.calls.put++;
     if (this.failPuts > 0) {
       this.failPuts--;
+      this.metrics.puts++;
       await body.cancel();
       throw new TransientError("Service unavailable (test)", { key });
     }
-    const result = await this.inner.put(key, body, options);
+    const result = await super.put(key, body, options);
     return this.fakePutEtag === undefined ? result : { ...result, etag: this.fakePutEtag };
   }
-  delete(key: string, options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    this.calls.delete++;
-    return this.inner.delete(key, options);
-  }
-  list(prefix: string, options?: ListOptions): AsyncIterable<ListEntry> {
-    this.calls.list++;
-    return this.inner.list(prefix, options);
-  }
-  toString(): string {
+
+  /** @returns `CountingStore(inner)`. */
+  override toString(): string {
     return `CountingStore(${this.inner})`;
   }
 }
