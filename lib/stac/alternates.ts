@@ -91,15 +91,18 @@ export function addAlternate(
     assets[key] = { ...asset, alternate };
     changed++;
   }
+  return withAlternateAssets(item, assets, changed);
+}
+
+/** The item with its new assets and the alternate-assets extension, when any asset changed. */
+function withAlternateAssets(
+  item: StacItem,
+  assets: Record<string, StacAsset>,
+  changed: number,
+): ItemChange {
   if (changed === 0) return { item, assets: 0 };
-  return {
-    item: {
-      ...item,
-      assets,
-      stac_extensions: withExtension(item.stac_extensions, ALTERNATE_ASSETS_EXTENSION),
-    },
-    assets: changed,
-  };
+  const stac_extensions = withExtension(item.stac_extensions, ALTERNATE_ASSETS_EXTENSION);
+  return { item: { ...item, assets, stac_extensions }, assets: changed };
 }
 
 function usesAlternates(assets: Record<string, StacAsset>): boolean {
@@ -248,13 +251,5 @@ export function promoteAlternate(item: StacItem, options: PromoteAlternateOption
     assets[assetKey] = out;
     changed++;
   }
-  if (changed === 0) return { item, assets: 0 };
-  return {
-    item: {
-      ...item,
-      assets,
-      stac_extensions: withExtension(item.stac_extensions, ALTERNATE_ASSETS_EXTENSION),
-    },
-    assets: changed,
-  };
+  return withAlternateAssets(item, assets, changed);
 }
