@@ -6,7 +6,7 @@ import type { LockRow } from "../lib/lock/schema.ts";
 import { ALTERNATE_ASSETS_EXTENSION, FILE_EXTENSION } from "../lib/stac/enrich.ts";
 import { itemsFromIpc, itemsToIpc } from "../lib/stac/ipc.ts";
 import type { StacItem } from "../lib/stac/item.ts";
-import { dropNulls, fixtureItems, inBatches } from "../lib/stac/_testing.ts";
+import { dropNulls, fixtureItems, inBatches, lockRowFor } from "../lib/stac/_testing.ts";
 import { liveEnv } from "./_live.ts";
 
 const ferry = runCliBytes;
@@ -30,21 +30,14 @@ function expectFailure(r: CliBytesResult, pattern: RegExp) {
   match(r.stderr.trimEnd(), pattern);
 }
 
-function row(itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow {
-  return {
-    item_id: itemId,
-    asset_key: assetKey,
-    store_type: "s3",
-    store_container: "bucket",
-    store_endpoint_url: null,
-    key: `${itemId}/${assetKey}.tif`,
+const row = (itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow =>
+  lockRowFor(itemId, assetKey, {
     size_bytes: 4242,
     etag: "e",
     last_modified: "2024-01-01T00:00:00.000Z",
     checksum: "1220" + "cd".repeat(32),
     ...over,
-  };
-}
+  });
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();

@@ -1,26 +1,11 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import type { LockRow } from "../lock/schema.ts";
 import { addAlternate, promoteAlternate, type PromoteMode, removeAlternate } from "./alternates.ts";
 import { ALTERNATE_ASSETS_EXTENSION, indexLockRows, transformItems } from "./enrich.ts";
 import { itemsFromIpc, itemsToIpc } from "./ipc.ts";
 import type { StacItem } from "./item.ts";
-import { dropNulls, fixtureItems, inBatches } from "./_testing.ts";
+import { dropNulls, fixtureItems, inBatches, lockRowFor } from "./_testing.ts";
 
-function row(itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow {
-  return {
-    item_id: itemId,
-    asset_key: assetKey,
-    store_type: "s3",
-    store_container: "bucket",
-    store_endpoint_url: null,
-    key: `${itemId}/${assetKey}.tif`,
-    size_bytes: 1,
-    etag: null,
-    last_modified: null,
-    checksum: null,
-    ...over,
-  };
-}
+const row = lockRowFor;
 
 async function simpleWithS3(name?: string): Promise<StacItem> {
   const [item] = await fixtureItems("simple-item.json");

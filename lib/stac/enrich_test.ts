@@ -11,23 +11,10 @@ import {
   withExtension,
 } from "./enrich.ts";
 import { itemsFromIpc, itemsToIpc } from "./ipc.ts";
-import { dropNulls, fixtureItems, inBatches } from "./_testing.ts";
+import { dropNulls, fixtureItems, inBatches, lockRowFor } from "./_testing.ts";
 
-function row(itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow {
-  return {
-    item_id: itemId,
-    asset_key: assetKey,
-    store_type: "s3",
-    store_container: "bucket",
-    store_endpoint_url: null,
-    key: `${itemId}/${assetKey}.tif`,
-    size_bytes: 100,
-    etag: null,
-    last_modified: null,
-    checksum: "1220" + "ab".repeat(32),
-    ...over,
-  };
-}
+const row = (itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow =>
+  lockRowFor(itemId, assetKey, { size_bytes: 100, checksum: "1220" + "ab".repeat(32), ...over });
 
 Deno.test("indexLockRows() keeps the last row of an (item_id, asset_key) pair", () => {
   const index = indexLockRows([row("a", "x", { key: "1" }), row("a", "x", { key: "2" })]);
