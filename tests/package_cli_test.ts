@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { type CliBytesResult, runCliBytes } from "./_cli.ts";
 import { createHash } from "node:crypto";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { duck } from "./_duckdb.ts";
 import { type LockRow, readLockParquetRows, writeLockParquetFile } from "../lib/lock/mod.ts";
 import { validateLock, type ValidateOptions } from "../lib/pipeline/validate.ts";
 
@@ -132,11 +132,9 @@ Deno.test("ferry build writes items.parquet and a probed assets.lock.parquet Duc
     "items.parquet",
   ]);
   deepEqual(await names(dir), ["data", "items.json", "pkg"], "no temporary folder is left");
-  const db = await DuckDBInstance.create(":memory:");
-  const connection = await db.connect();
   const lock = `${dir}/pkg/assets.lock.parquet`;
-  const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM '${lock}'`))
-    .getRowObjects().map((r) => `${r.column_name} ${r.column_type}`);
+  const described = (await duck(`DESCRIBE SELECT * FROM '${lock}'`))
+    .map((r) => `${r.column_name} ${r.column_type}`);
   deepEqual(described, [
     "item_id VARCHAR",
     "asset_key VARCHAR",
@@ -149,19 +147,16 @@ Deno.test("ferry build writes items.parquet and a probed assets.lock.parquet Duc
     "last_modified VARCHAR",
     "checksum VARCHAR",
   ]);
-  const sizes = (await connection.runAndReadAll(
+  const sizes = await duck(
     `SELECT item_id, asset_key, size_bytes FROM '${lock}' ORDER BY item_id, asset_key`,
-  )).getRowObjects();
+  );
   deepEqual(sizes, [
     { item_id: "one", asset_key: "data", size_bytes: BigInt(files.a.length) },
     { item_id: "one", asset_key: "thumbnail", size_bytes: BigInt(files.t.length) },
     { item_id: "two", asset_key: "data", size_bytes: BigInt(files.b.length) },
   ]);
-  const count =
-    (await connection.runAndReadAll(`SELECT count(*) AS n FROM '${dir}/pkg/items.parquet'`))
-      .getRowObjects();
+  const count = await duck(`SELECT count(*) AS n FROM '${dir}/pkg/items.parquet'`);
   deepEqual(count, [{ n: 2n }]);
-  connection.closeSync();
 
   const json = JSON.parse((await ferry(["inspect", `${dir}/pkg`, "--format", "json"])).text);
   deepEqual(json.items, { count: 2, collections: ["demo"] });
@@ -269,12 +264,9 @@ Deno.test("ferry build refuses bad input with one line and leaves no package", a
   };
 
   await t.step("a lock missing required columns", async () => {
-    const db = await DuckDBInstance.create(":memory:");
-    const connection = await db.connect();
-    await connection.run(
+    await duck(
       `COPY (SELECT 'one' AS item_id, 'file' AS store_type) TO '${dir}/partial.parquet' (FORMAT parquet)`,
     );
-    connection.closeSync();
     await expectFailure(
       ["build", `${dir}/pkg`, "--asset-lock", `${dir}/partial.parquet`],
       /^ferry build: Invalid asset lock ".*partial\.parquet": missing column\(s\) asset_key, key\n$/,

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { duck } from "../../tests/_duckdb.ts";
 import {
   deriveLock,
   type LockRow,
@@ -21,16 +21,6 @@ async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
   for await (const batch of it) out.push(...batch);
   return out;
-}
-
-async function duck(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(":memory:");
-  const connection = await db.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjects();
-  } finally {
-    connection.closeSync();
-  }
 }
 
 const sha = (bytes: Uint8Array) => "1220" + createHash("sha256").update(bytes).digest("hex");

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, rejects } from "node:assert/strict";
 import * as pw from "parquet-wasm";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { duck } from "../../tests/_duckdb.ts";
 import { readItemsParquet, writeItemsParquet } from "./geoparquet.ts";
 import type { StacItem } from "./item.ts";
 import { StacInputError } from "./item.ts";
@@ -26,16 +26,6 @@ async function fileMeta(bytes: Uint8Array) {
   const groups = meta.numRowGroups();
   file.free();
   return { kv, groups };
-}
-
-async function duck(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(":memory:");
-  const connection = await db.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjects();
-  } finally {
-    connection.closeSync();
-  }
 }
 
 Deno.test("writeItemsParquet() and readItemsParquet() round-trip every fixture (JSON-equal up to null)", async () => {
