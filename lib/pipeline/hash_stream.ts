@@ -132,6 +132,25 @@ export function isMd5Etag(etag: string | undefined): etag is string {
 }
 
 /**
+ * The MD5 an ETag stands for, lower-case hex, when it is a plain MD5 (see
+ * {@linkcode isMd5Etag}).
+ *
+ * @example
+ * ```ts
+ * import { md5OfEtag } from "./hash_stream.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(md5OfEtag('"900150983CD24FB0D6963F7D28E17F72"'), "900150983cd24fb0d6963f7d28e17f72");
+ * equal(md5OfEtag("900150983cd24fb0d6963f7d28e17f72-3"), undefined);
+ * ```
+ *
+ * @param etag The ETag, quoted or not.
+ * @returns The MD5 hex, or undefined.
+ */
+export function md5OfEtag(etag: string | undefined): string | undefined {
+  return isMd5Etag(etag) ? etag.replace(/"/g, "").toLowerCase() : undefined;
+}
+
+/**
  * A pass-through stage that hashes every byte with `node:crypto` (SHA-256,
  * and MD5 when asked) and counts them. It buffers nothing beyond the chunk it
  * is handing on. When the input ends it checks the expected facts: on a

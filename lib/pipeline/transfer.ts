@@ -37,7 +37,7 @@ import {
   ChecksumMismatchError,
   type ExpectedDigest,
   HashStream,
-  isMd5Etag,
+  md5OfEtag,
   multihashOf,
   sha256HexOf,
   type StreamDigest,
@@ -205,9 +205,7 @@ async function attemptTransfer<T>(
   }
   const size = sourceMeta.size;
   const etagCheck = options.etagCheck ?? true;
-  const sourceMd5 = etagCheck && isMd5Etag(sourceMeta.etag)
-    ? sourceMeta.etag.replace(/"/g, "").toLowerCase()
-    : undefined;
+  const sourceMd5 = etagCheck ? md5OfEtag(sourceMeta.etag) : undefined;
   const givenMd5 = expected.md5?.replace(/"/g, "").toLowerCase();
   const wantMd5 = givenMd5 ?? sourceMd5;
   const wantSha = expected.sha256 === undefined ? undefined : sha256HexOf(expected.sha256);
@@ -286,21 +284,17 @@ async function attemptTransfer<T>(
     chunks.releaseAll();
     budget.release(lease);
   }
-  if (etagCheck && digest.md5 !== undefined && isMd5Etag(put.etag)) {
-    const etag = put.etag.replace(/"/g, "").toLowerCase();
-    if (etag !== digest.md5) {
-      await destination.store.delete(destination.key).catch(() => {});
-      throw new ChecksumMismatchError("etag", digest.md5, etag, destination.key);
-    }
+  const putMd5 = md5OfEtag(put.etag);
+  if (etagCheck && digest.md5 !== undefined && putMd5 !== undefined && putMd5 !== digest.md5) {
+    await destination.store.delete(destination.key).catch(() => {});
+    throw new ChecksumMismatchError("etag", digest.md5, putMd5, destination.key);
   }
   const after = await destination.store.head(destination.key, { signal });
   if (after.size !== digest.size) {
     throw new ChecksumMismatchError("size", digest.size, after.size, destination.key);
   }
   // A put that checks itself proved its plain-MD5 ETag against the bytes sent.
-  const provenMd5 = destinationCheck === "verified" && isMd5Etag(put.etag)
-    ? put.etag.replace(/"/g, "").toLowerCase()
-    : undefined;
+  const provenMd5 = destinationCheck === "verified" ? putMd5 : undefined;
   return {
     status: "copied",
     size: digest.size,
@@ -319,13 +313,12 @@ async function proveExisting(
 ): Promise<Pick<Outcome, "size" | "checksum" | "md5"> | undefined> {
   const { wantMd5, wantSha, size } = want;
   const checksum = wantSha === undefined ? undefined : multihashOf(wantSha);
+  const existingMd5 = md5OfEtag(existing.etag);
   if (
     options.existingCheck !== "read" && (options.etagCheck ?? true) && wantMd5 !== undefined &&
-    isMd5Etag(existing.etag)
+    existingMd5 !== undefined
   ) {
-    return existing.etag.replace(/"/g, "").toLowerCase() === wantMd5
-      ? { size, checksum, md5: wantMd5 }
-      : undefined;
+    return existingMd5 === wantMd5 ? { size, checksum, md5: wantMd5 } : undefined;
   }
   if (wantSha === undefined && wantMd5 === undefined) return undefined;
   const hash = new HashStream({ md5: wantMd5 !== undefined });

@@ -272,28 +272,23 @@ export class SwiftObjectStore
     const contentType = options.contentType ?? "application/octet-stream";
     const reader = new ChunkReader(body);
     let segmentSize = this.#segmentSize;
-    if (size !== undefined && size > LOOKAHEAD_BYTES && size <= segmentSize) {
-      // A known size that needs one PUT: stream it, holding nothing back.
-      return await this.#putStream(this.container, key, reader.take(size + 1), {
-        size,
-        contentType,
-        headers: conditions,
-        signal: options.signal,
-      });
-    }
     if (size === undefined || size <= segmentSize) {
-      const lookahead = Math.min(segmentSize, LOOKAHEAD_BYTES) + 1;
-      const ahead = await reader.peek(lookahead).catch(async (error) => {
-        await reader.cancel(error);
-        throw error;
-      });
-      if (ahead.ended) {
-        if (size !== undefined && ahead.bytes.byteLength !== size) {
-          throw new RangeError(
-            `Body of "${key}" ended after ${ahead.bytes.byteLength} bytes: expected ${size}`,
-          );
+      // A known size above the look-ahead streams at once, holding nothing back.
+      if (size === undefined || size <= LOOKAHEAD_BYTES) {
+        const ahead = await reader.peek(Math.min(segmentSize, LOOKAHEAD_BYTES) + 1).catch(
+          async (error) => {
+            await reader.cancel(error);
+            throw error;
+          },
+        );
+        if (ahead.ended) {
+          if (size !== undefined && ahead.bytes.byteLength !== size) {
+            throw new RangeError(
+              `Body of "${key}" ended after ${ahead.bytes.byteLength} bytes: expected ${size}`,
+            );
+          }
+          return await this.#putBytes(key, ahead.bytes, contentType, conditions, options.signal);
         }
-        return await this.#putBytes(key, ahead.bytes, contentType, conditions, options.signal);
       }
       if (size !== undefined) {
         return await this.#putStream(this.container, key, reader.take(size + 1), {

@@ -159,6 +159,26 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "SwiftObjectStore.put() streams a known size beyond the look-ahead and refuses a wrong length",
+  ...options,
+  async fn() {
+    const store = new SwiftObjectStore({ container, auth: tempAuth!, segmentSizeBytes: 20 * MIB });
+    const size = 12 * MIB;
+    const [expected] = await sha256Of(patternStream(size, 5));
+    const result = await store.put("plain/known.bin", patternStream(size, 5), { size });
+    equal(result.size, size);
+    deepEqual(await sha256Of(await store.get("plain/known.bin")), [expected, size]);
+    equal((await store.head("plain/known.bin")).etag, result.etag);
+    // One byte short, then one byte too many: nothing becomes visible.
+    for (const actual of [size - 1, size + 1]) {
+      await rejects(store.put("plain/wrong.bin", patternStream(actual, 5), { size }));
+      await rejects(store.head("plain/wrong.bin"), NotFoundError);
+    }
+  },
+});
+
+Deno.test({
   name: "SwiftObjectStore.put() of a failing SLO upload leaves no object and no segments",
   ...options,
   async fn() {
