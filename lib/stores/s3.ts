@@ -114,6 +114,8 @@ export interface S3StoreOptions {
 
 const MiB = 1024 * 1024;
 const MIN_PART_SIZE = S3_MIN_PART_BYTES;
+/** The most one CopyObject, or one UploadPartCopy part, may copy. */
+const MAX_COPY_BYTES = 5 * 1024 * MiB;
 const DELETE_BATCH = 1000;
 
 /** Names of SDK errors, by the family member they map to. */
@@ -323,11 +325,11 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
     }
     this.#copyThreshold = positive(
       options.copyThresholdBytes,
-      5 * 1024 * MiB,
+      MAX_COPY_BYTES,
       "copyThresholdBytes",
     );
     this.#copyPartSize = positive(options.copyPartSizeBytes, 512 * MiB, "copyPartSizeBytes");
-    if (this.#copyPartSize < MIN_PART_SIZE || this.#copyPartSize > 5 * 1024 * MiB) {
+    if (this.#copyPartSize < MIN_PART_SIZE || this.#copyPartSize > MAX_COPY_BYTES) {
       throw new RangeError(
         `Invalid copyPartSizeBytes ${this.#copyPartSize}: S3 copy parts must be 5 MiB to 5 GiB`,
       );
