@@ -7,6 +7,7 @@
 import {
   ConflictError,
   InvalidInputError,
+  isRuntimePermissionFailure,
   NotFoundError,
   PermissionDeniedError,
   TransientError,
@@ -74,8 +75,7 @@ export function exitCodeFor(error: unknown): number {
 
 function storeExitCode(error: Error): number | undefined {
   if (error instanceof NotFoundError) return EXIT.notFound;
-  if (error instanceof PermissionDeniedError) return EXIT.permission;
-  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+  if (error instanceof PermissionDeniedError || isRuntimePermissionFailure(error)) {
     return EXIT.permission;
   }
   if (error instanceof ConflictError) return EXIT.conflict;

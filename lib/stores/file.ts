@@ -8,6 +8,7 @@ import { checkKey, commonPrefixOf, compareKeys } from "./_keys.ts";
 import {
   ConflictError,
   InvalidInputError,
+  isRuntimePermissionFailure,
   NotFoundError,
   PermissionDeniedError,
   StoreError,
@@ -77,7 +78,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     if (error instanceof Deno.errors.NotFound) {
       throw new NotFoundError(`Object not found: "${key}"`, options);
     }
-    if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    if (isRuntimePermissionFailure(error)) {
       throw new PermissionDeniedError(
         `Permission denied to ${action} "${this.root}${key}": ${(error as Error).message}`,
         options,
