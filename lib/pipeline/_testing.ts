@@ -7,7 +7,6 @@
 import { NotFoundError, TransientError } from "../stores/errors.ts";
 import { MetricsStore } from "../stores/metrics_store.ts";
 import type {
-  GetOptions,
   ListEntry,
   ObjectMeta,
   ObjectStore,
