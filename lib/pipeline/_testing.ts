@@ -6,13 +6,7 @@
  */
 import { NotFoundError, TransientError } from "../stores/errors.ts";
 import { MetricsStore } from "../stores/metrics_store.ts";
-import type {
-  ListEntry,
-  ObjectMeta,
-  ObjectStore,
-  PutOptions,
-  PutResult,
-} from "../stores/store.ts";
+import type { ListEntry, ObjectMeta, ObjectStore, PutOptions, PutResult } from "../stores/store.ts";
 
 /**
  * A {@linkcode MetricsStore} that also fails the next `failPuts` puts with a
