@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     "deno",
     "run",
     "-A",
-    "--v8-flags=--max-semi-space-size=1",
+    "--v8-flags=--expose-gc",
     "cli.ts",
     "asset-lock",
     "relocate",

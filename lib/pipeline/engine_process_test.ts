@@ -18,7 +18,8 @@ interface Line {
 
 async function runScript(planPath: string, ...extra: string[]): Promise<Line[]> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", script, planPath, ...extra],
+    // As the binary runs: built with --expose-gc (lib/pipeline/reclaim.ts).
+    args: ["run", "-A", "--no-prompt", "--v8-flags=--expose-gc", script, planPath, ...extra],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -135,15 +136,15 @@ Deno.test("runTransfers() moves 200 MiB through a 4 MiB limit, peak RSS within t
         limit / 1024
       } KiB)`,
     );
-    // Reading 200 MiB through the file driver alone (fresh 64 KiB buffers that
-    // V8 collects lazily) raises the peak above the import-only baseline;
-    // the pipeline's own buffers are what the copy adds on top of that read.
-    // Allowance: the limit, plus 16 MiB for chunk buffers already released but
-    // not yet collected (V8 collects ArrayBuffers lazily; measured 4-13 MiB).
-    const slackKib = 16 * 1024;
+    // The issue's bound: the limit above the runtime's baseline (imports
+    // only), plus an allowance for what any streamed read adds beyond the
+    // pipeline's own buffers (the file driver's read buffers, the runtime's
+    // I/O buffers, compiled code): measured 17-18 MiB with --expose-gc. A
+    // plain read alone peaks higher, since nothing frees its buffers early.
+    const allowanceKib = 32 * 1024;
     ok(
-      peak - readOnly <= limit / 1024 + slackKib,
-      `copy peak ${peak} KiB exceeds the plain read's ${readOnly} KiB by more than the limit + 16 MiB`,
+      peak - baseline <= limit / 1024 + allowanceKib,
+      `copy peak ${peak} KiB exceeds the imports-only ${baseline} KiB by more than the limit + 32 MiB`,
     );
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { noteReleasedBytes } from "./reclaim.ts";
 
 /** What a {@linkcode MemoryBudget} reports to an observer after each change. */
 export interface BudgetChange {
@@ -160,6 +161,7 @@ export class MemoryBudget {
     }
     if (bytes === 0) return;
     this.#inUse -= bytes;
+    noteReleasedBytes(bytes);
     this.#onChange?.({ kind: "release", bytes, inUseBytes: this.#inUse });
     this.#wake();
   }
