@@ -213,24 +213,71 @@ function planOfField(field: arrow.Field): Plan | undefined {
 
 // ---------------------------------------------------------------- datetimes
 
-const RFC3339_Z = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * The instant of any RFC 3339 datetime (`T` or `t` or a space between date
+ * and time, `Z`, `z` or a `±HH:MM` offset, any number of fraction digits) in
+ * microseconds since the epoch, digits below a microsecond dropped; outside
+ * 1685–2255 the microseconds are a double's nearest (not a safe integer).
+ *
+ * @param text The text.
+ * @returns Microseconds, or undefined when it is not such a datetime.
+ */
+function instantMicros(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const year = +m[1]!;
+  const month = +m[2]!;
+  const day = +m[3]!;
+  const hour = +m[4]!;
+  const minute = +m[5]!;
+  const second = +m[6]!;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (
+    month < 1 || month > 12 || day < 1 ||
+    day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!) || hour > 23 || minute > 59 ||
+    second > 60
+  ) return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0–99 as 1900–1999.
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  let ms = date.getTime();
+  if (m[8] !== undefined) {
+    const hours = +m[9]!;
+    const minutes = +m[10]!;
+    if (hours > 23 || minutes > 59) return undefined;
+    ms -= (m[8] === "-" ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  const us = ms * 1000 + Number((m[7] ?? "").padEnd(6, "0").slice(0, 6));
+  return Number.isFinite(us) ? us : undefined;
+}
 
 /**
  * Parses an RFC 3339 UTC datetime (`...Z`) into microseconds since the epoch.
  *
+ * @example
+ * ```ts
+ * import { parseDatetimeMicros } from "./arrow_items.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(parseDatetimeMicros("1970-01-01T00:00:01.5Z"), 1_500_000);
+ * equal(parseDatetimeMicros("1970-01-01T02:00:00+02:00"), undefined);
+ * ```
+ *
  * @param text The text.
- * @returns Microseconds, or undefined when it is not such a datetime or has
- *   sub-microsecond digits.
+ * @returns Microseconds, or undefined when it is not such a datetime, has
+ *   sub-microsecond digits or is outside the safe integers (1685–2255).
  */
 export function parseDatetimeMicros(text: string): number | undefined {
-  const m = RFC3339_Z.exec(text);
-  if (!m) return undefined;
-  const frac = (m[7] ?? "").padEnd(9, "0");
-  if (frac.slice(6) !== "000") return undefined;
-  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  if (Number.isNaN(ms)) return undefined;
-  const us = ms * 1000 + Number(frac.slice(0, 6));
-  return Number.isSafeInteger(us) ? us : undefined;
+  const m = RFC3339.exec(text);
+  if (!m || text.charCodeAt(text.length - 1) !== 90 /* Z */ || text.charCodeAt(10) !== 84) {
+    return undefined;
+  }
+  if (m[7] !== undefined && (m[7].length > 9 || !/^0*$/.test(m[7].slice(6)))) return undefined;
+  const us = instantMicros(text);
+  return us !== undefined && Number.isSafeInteger(us) ? us : undefined;
 }
 
 /**
@@ -319,8 +366,16 @@ function quickDatetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
   return Number.isSafeInteger(us) ? us : undefined;
 }
 
+/**
+ * The text format of a timestamp column for these values: the first that
+ * gives back every text; else, when every value is an RFC 3339 datetime (with
+ * an offset, 1–9 fraction digits, a year outside 1685–2255, ...), the one
+ * that gives back the most (the column holds each instant, the overflow the
+ * texts it does not give back); else undefined (a text column).
+ */
 function chooseDatetimeFormat(values: unknown[]): DatetimeFormat | undefined {
-  for (const fmt of ["auto", "ms", "us"] as const) {
+  const formats = ["auto", "ms", "us"] as const;
+  for (const fmt of formats) {
     if (
       values.every((v) =>
         v === null || v === undefined ||
@@ -330,7 +385,16 @@ function chooseDatetimeFormat(values: unknown[]): DatetimeFormat | undefined {
       return fmt;
     }
   }
-  return undefined;
+  const counts = [0, 0, 0];
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    if (typeof v !== "string" || instantMicros(v) === undefined) return undefined;
+    for (let f = 0; f < formats.length; f++) {
+      if (datetimeFits(v, formats[f]!) !== undefined) counts[f]!++;
+    }
+  }
+  const best = counts.indexOf(Math.max(...counts));
+  return formats[best];
 }
 
 // ------------------------------------------------------------------ fitting
@@ -896,9 +960,17 @@ function columnWriter(column: Column): ColumnWriter {
             const v = isProp ? item.properties?.[name] : item[name];
             const us = typeof v === "string" ? datetimeFits(v, fmt) : undefined;
             if (us === undefined) {
-              if (v !== null && v !== undefined) rest.props()[name] = v;
-              valid.push(false);
-              values.push(0);
+              if (v === null || v === undefined) {
+                valid.push(false);
+                values.push(0);
+                return;
+              }
+              // Not given back by the column's format: the exact value goes to
+              // the overflow, the column still holds the instant when it is one.
+              rest.props()[name] = v;
+              const instant = typeof v === "string" ? instantMicros(v) : undefined;
+              valid.push(instant !== undefined);
+              values.push(instant ?? 0);
             } else {
               valid.push(true);
               values.push(us);
