@@ -58,9 +58,14 @@ function geoStats(batch: arrow.RecordBatch, stats: GeoStats): void {
     if (!xmin || !ymin || !xmax || !ymax) return;
     for (let i = 0; i < batch.numRows; i++) {
       if (!bbox.isValid(i)) continue;
-      stats.bbox[0] = Math.min(stats.bbox[0]!, xmin.get(i));
+      let west = xmin.get(i);
+      let east = xmax.get(i);
+      // Crossing the antimeridian (west > east, as STAC and GeoParquet
+      // write it): the file's box spans every longitude.
+      if (west > east) [west, east] = [-180, 180];
+      stats.bbox[0] = Math.min(stats.bbox[0]!, west);
       stats.bbox[1] = Math.min(stats.bbox[1]!, ymin.get(i));
-      stats.bbox[2] = Math.max(stats.bbox[2]!, xmax.get(i));
+      stats.bbox[2] = Math.max(stats.bbox[2]!, east);
       stats.bbox[3] = Math.max(stats.bbox[3]!, ymax.get(i));
     }
   }
