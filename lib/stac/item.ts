@@ -26,7 +26,7 @@ export type StacItem = {
   stac_version: string;
   id: string;
   geometry: GeoJSON | null;
-  bbox?: number[];
+  bbox?: number[] | null;
   properties: Record<string, unknown>;
   links: unknown[];
   assets: Record<string, StacAsset>;
@@ -113,7 +113,8 @@ function checkGeometry(geometry: unknown, path: string): string | undefined {
 /**
  * Why `value` is not a STAC Item, or `undefined` when it is one: a
  * `"Feature"` with a non-empty string `id`, an object `properties`, a
- * geometry of a known type (or null), and, where present, an array `bbox`,
+ * geometry of a known type (or null), and, where present, an array `bbox`
+ * (or null, as some APIs write for items without geometry),
  * an array `links` and an object `assets`.
  *
  * @example Finding what is wrong
@@ -127,7 +128,11 @@ function checkGeometry(geometry: unknown, path: string): string | undefined {
  * @returns The problem, or undefined.
  */
 export function itemProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return "Item is not a JSON object";
+  if (!isObject(value)) {
+    return Array.isArray(value)
+      ? "Item is a JSON array, not an object (one Item per line or array element)"
+      : "Item is not a JSON object";
+  }
   if (value.type !== "Feature") {
     return `Item has type ${JSON.stringify(value.type ?? null)}, expected "Feature"`;
   }
@@ -139,7 +144,7 @@ export function itemProblem(value: unknown): string | undefined {
   const g = checkGeometry(value.geometry, "geometry");
   if (g) return `Item ${id}: ${g}`;
   if (!isObject(value.properties)) return `Item ${id}: "properties" is not an object`;
-  if (value.bbox !== undefined && !Array.isArray(value.bbox)) {
+  if (value.bbox !== undefined && value.bbox !== null && !Array.isArray(value.bbox)) {
     return `Item ${id}: "bbox" is not an array`;
   }
   if (value.links !== undefined && !Array.isArray(value.links)) {
