@@ -32,6 +32,32 @@ Deno.bench("ItemsEncoder.encode() 1000 NAIP items", async (b) => {
   b.end();
 });
 
+/**
+ * Where the benchmark keeps `count` generated items as NDJSON.
+ *
+ * @param count Number of items.
+ * @returns The path under `bench/data/`.
+ */
+export function itemsNdjsonPath(count: number): string {
+  return `${ROOT}bench/data/items-${count}.ndjson`;
+}
+
+/**
+ * Generates `count` items as NDJSON with `../shared/tools/gen-items.py`
+ * unless they are already there.
+ *
+ * @param count Number of items.
+ * @returns The NDJSON path.
+ */
+export async function ensureItemsNdjson(count: number): Promise<string> {
+  const ndjson = itemsNdjsonPath(count);
+  if (await Deno.stat(ndjson).then(() => true, () => false)) return ndjson;
+  await Deno.mkdir(`${ROOT}bench/data`, { recursive: true });
+  await sh(`python3 ${GENERATOR} --count ${count} ${TEMPLATE} > ${ndjson}.tmp`);
+  await Deno.rename(`${ndjson}.tmp`, ndjson);
+  return ndjson;
+}
+
 interface Timed {
   seconds: number;
   rssMiB: number[];
@@ -116,13 +142,10 @@ if (import.meta.main) {
   await Deno.mkdir(data, { recursive: true });
   for (const count of counts) {
     const dir = await Deno.makeTempDir({ dir: data, prefix: "items-bench-" });
-    const ndjson = `${data}/items-${count}.ndjson`;
+    const ndjson = itemsNdjsonPath(count);
     const existed = await Deno.stat(ndjson).then(() => true, () => false);
     try {
-      if (!existed) {
-        await sh(`python3 ${GENERATOR} --count ${count} ${TEMPLATE} > ${ndjson}.tmp`);
-        await Deno.rename(`${ndjson}.tmp`, ndjson);
-      }
+      await ensureItemsNdjson(count);
       const size = (await Deno.stat(ndjson)).size / 2 ** 20;
       const load = await loadAverage();
       const fs: Timed[] = [];
