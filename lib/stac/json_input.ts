@@ -173,6 +173,8 @@ function parseJson(text: string, position: InputPosition): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    // A byte order mark inside a stream (files with one each, concatenated).
+    if (text.charCodeAt(0) === 0xfeff) return parseJson(text.slice(1), position);
     const message = error instanceof Error ? error.message : String(error);
     const at = /position (\d+)/.exec(message)?.[1] ?? String(jsonErrorOffset(text));
     let detail = message.replace(/^JSON\.parse: /, "").replace(/\s*\(line \d+ column \d+\)/, "")
@@ -180,7 +182,29 @@ function parseJson(text: string, position: InputPosition): unknown {
     if (detail.length > 160) detail = detail.slice(0, 159) + "…";
     if (text.trim() === "") {
       throw new StacInputError("Invalid JSON: empty input", position, { cause: error });
-    } else if (position.line === undefined) {
+    }
+    // The gzip magic bytes 1f 8b as decoded text.
+    if (text.charCodeAt(0) === 0x1f && text.charCodeAt(1) === 0xfffd) {
+      throw new StacInputError(
+        "Invalid JSON: the input is gzip-compressed (decompress it first, e.g. with gunzip -c)",
+        { ...position, line: position.line ?? 1 },
+        { cause: error },
+      );
+    }
+    // A UTF-16 byte order mark (FF FE or FE FF) decoded as UTF-8.
+    if (text.charCodeAt(0) === 0xfffd && text.charCodeAt(1) === 0xfffd) {
+      throw new StacInputError(
+        "Invalid JSON: the input looks UTF-16 encoded (convert it to UTF-8 first)",
+        { ...position, line: position.line ?? 1 },
+        { cause: error },
+      );
+    }
+    // Control characters of binary input would garble a terminal.
+    detail = detail.replace(
+      /[\u0000-\u001f\u007f-\u009f\ufffd]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    if (position.line === undefined) {
       position = { ...position, line: lineOfPosition(text, Number(at)) };
     }
     throw new StacInputError(`Invalid JSON: ${detail}`, position, { cause: error });
@@ -359,7 +383,7 @@ export async function* ndjsonItemChunks(
     const item = validateItem(parseJson(text, { source, line }), { source, line });
     if (keep(item)) {
       batch.push(item);
-      lines.push(text);
+      lines.push(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     }
   };
   const chunk = () => {
