@@ -162,6 +162,22 @@ function quickHttpLocation(href: string): Location | undefined {
 const UNUSUAL_HREF = /[\t\n\r\\#]/;
 
 /**
+ * A `file:size` as a byte count: a non-negative whole number (a bigint, or a
+ * digit string as some catalogs write it); anything else (10.5, -1, "big")
+ * says nothing usable and is left unknown (null) rather than failing.
+ */
+function sizeOf(value: unknown): number | null {
+  const n = typeof value === "number"
+    ? value
+    : typeof value === "bigint"
+    ? Number(value)
+    : typeof value === "string" && /^\d{1,16}$/.test(value)
+    ? Number(value)
+    : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/**
  * The unprobed lock rows of one item, in asset order.
  *
  * @example Locations from hrefs, sizes from `file:size`
@@ -205,7 +221,7 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
       );
     }
     const endpoint = normalizeEndpoint(asset.store_endpoint_url ?? null);
-    const size = asset["file:size"];
+    const size = sizeOf(asset["file:size"]);
     rows.push({
       item_id: item.id,
       asset_key: assetKey,
@@ -213,7 +229,7 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
       store_container: location.store_container,
       store_endpoint_url: endpoint ?? location.store_endpoint_url,
       key: location.key,
-      size_bytes: typeof size === "number" || typeof size === "bigint" ? Number(size) : null,
+      size_bytes: size,
       etag: null,
       last_modified: null,
       checksum: null,
