@@ -24,6 +24,7 @@ import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
 import type { Location } from "../stores/location.ts";
 import type { LockRow } from "../lock/schema.ts";
 import { HashStream, multihashOf } from "./hash_stream.ts";
+import { noteReleasedBytes } from "./reclaim.ts";
 import { pooledMap } from "./pool.ts";
 
 /** The verdict on one lock row; field order is the output's. */
@@ -207,7 +208,10 @@ export async function validateLock(
       if (options.deep && r.row.checksum) {
         const hash = new HashStream();
         const body = await r.store.get(r.key, { signal: options.signal });
-        await body.pipeThrough(hash).pipeTo(new WritableStream());
+        // Each chunk is garbage once hashed: let the pipeline free it early.
+        await body.pipeThrough(hash).pipeTo(
+          new WritableStream({ write: (chunk) => void noteReleasedBytes(chunk.byteLength) }),
+        );
         const digest = await hash.digest;
         const actual = multihashOf(digest.sha256);
         if (r.row.checksum.toLowerCase() !== actual) {
