@@ -103,6 +103,7 @@ Deno.test("ferry items: gzip, UTF-16, binary, array lines and empty JSON fail wi
       match(message, new RegExp(`^ferry items from-${kind}: ${path}`), name);
       match(message, pattern, name);
       // No control characters reach the terminal.
+      // deno-lint-ignore no-control-regex
       equal(/[\u0000-\u0008\u000b-\u001f\ufffd]/.test(message), false, JSON.stringify(message));
       const out = `${dir}/${name}.parquet`;
       const written = await ferry(["items", "to-parquet", out], r.stdout);

@@ -201,6 +201,7 @@ function parseJson(text: string, position: InputPosition): unknown {
     }
     // Control characters of binary input would garble a terminal.
     detail = detail.replace(
+      // deno-lint-ignore no-control-regex
       /[\u0000-\u001f\u007f-\u009f\ufffd]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
