@@ -1483,6 +1483,36 @@ function decodeData(field: arrow.Field, data: arrow.Data): unknown[] {
       }
       return out;
     }
+    case arrow.Type.Decimal: {
+      // Foreign files (e.g. DuckDB's DECIMAL): little-endian two's complement words.
+      const { scale, bitWidth } = type as arrow.Decimal;
+      const words = data.values as Uint32Array;
+      const per = bitWidth / 32;
+      if (words.length < n * per) break;
+      const sign = 1n << BigInt(bitWidth - 1);
+      for (let i = 0; i < n; i++) {
+        if (valid && !valid(i)) {
+          out[i] = null;
+          continue;
+        }
+        let v = 0n;
+        for (let k = per - 1; k >= 0; k--) v = (v << 32n) | BigInt(words[i * per + k]!);
+        if (v & sign) v -= sign << 1n;
+        out[i] = Number(`${v}e${-scale}`);
+      }
+      return out;
+    }
+    case arrow.Type.Date: {
+      // Foreign files: a calendar date as its ISO text.
+      const vector = arrow.makeVector(data);
+      for (let i = 0; i < n; i++) {
+        const ms = vector.get(i) as number | Date | null;
+        out[i] = ms === null
+          ? null
+          : new Date(typeof ms === "number" ? ms : ms.getTime()).toISOString().slice(0, 10);
+      }
+      return out;
+    }
     case arrow.Type.Null:
       return out.fill(null);
   }

@@ -184,3 +184,22 @@ Deno.test("itemsFromNdjson(): a line holding an array says so", async () => {
         match(error.message, /^f\.ndjson:1: Item is a JSON array, not an object \(/),
     );
 });
+
+Deno.test("readItemsParquet() reads DECIMAL and DATE columns of a DuckDB-written file as numbers and dates", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".parquet" });
+  try {
+    await duck(`COPY (SELECT 'Feature' AS type, '1.0.0' AS stac_version, 'a' || i AS id,
+      {'xmin': -1.5, 'ymin': 2.0, 'xmax': 3.25, 'ymax': 4.0} AS bbox,
+      CASE WHEN i = 0 THEN -12.34 ELSE 5.00 END::DECIMAL(10, 2) AS cost,
+      CASE WHEN i = 0 THEN NULL ELSE 123456789.0123456789 END::DECIMAL(38, 10) AS wide,
+      DATE '1969-07-20' + i::INTEGER AS day
+      FROM range(2) t(i)) TO '${path}' (FORMAT parquet)`);
+    const items = (await Array.fromAsync(readItemsParquet(path))).flat();
+    deepEqual(items.map((i) => [i.bbox, i.properties]), [
+      [[-1.5, 2, 3.25, 4], { cost: -12.34, day: "1969-07-20" }],
+      [[-1.5, 2, 3.25, 4], { cost: 5, wide: 123456789.0123456789, day: "1969-07-21" }],
+    ]);
+  } finally {
+    await Deno.remove(path);
+  }
+});
