@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { SHA256_MULTIHASH_PREFIX } from "./schema.ts";
+import { noteReleasedBytes } from "../reclaim.ts";
 
 /** The checksum algorithms a lock can record. */
 export type ChecksumAlgorithm = "none" | "sha256";
@@ -97,6 +98,7 @@ export async function sha256Multihash(
   for await (const chunk of stream) {
     hash.update(chunk);
     size += chunk.byteLength;
+    noteReleasedBytes(chunk.byteLength);
   }
   return { checksum: SHA256_MULTIHASH_PREFIX + hash.digest("hex"), size };
 }

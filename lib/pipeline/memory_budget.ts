@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { noteReleasedBytes } from "./reclaim.ts";
+import { noteReleasedBytes } from "../reclaim.ts";
 
 /** What a {@linkcode MemoryBudget} reports to an observer after each change. */
 export interface BudgetChange {

@@ -24,7 +24,7 @@ import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
 import type { Location } from "../stores/location.ts";
 import type { LockRow } from "../lock/schema.ts";
 import { HashStream, multihashOf } from "./hash_stream.ts";
-import { noteReleasedBytes } from "./reclaim.ts";
+import { noteReleasedBytes } from "../reclaim.ts";
 import { pooledMap } from "./pool.ts";
 
 /** The verdict on one lock row; field order is the output's. */

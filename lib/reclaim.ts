@@ -1,5 +1,5 @@
 /**
- * Frees released chunk buffers at the pipeline's pace, not at V8's.
+ * Frees released chunk buffers at the pace bytes stream, not at V8's.
  *
  * A chunk buffer is external memory: V8 frees it only when a collection finds
  * its wrapper dead. With V8's default young generation (semi-spaces of up to
@@ -8,10 +8,11 @@
  * budget promises. A smaller young generation
  * (`--max-semi-space-size=1`) fixes that for transfers, but it makes every
  * allocation-heavy command (JSON and Arrow in `items`) 20–30 % slower. So the
- * binary is built with `--expose-gc` instead, and the pipeline asks for a
- * minor collection after each {@linkcode RECLAIM_EVERY_BYTES} of released
- * chunk bytes. Without `--expose-gc` (a library user's process) this is a
- * no-op.
+ * binary is built with `--expose-gc` instead, and whatever streams bytes
+ * through (the transfer pipeline's memory budget, deep validation, checksums)
+ * asks for a minor collection after each {@linkcode RECLAIM_EVERY_BYTES} of
+ * chunk bytes it has let go of. Without `--expose-gc` (a library user's
+ * process) this is a no-op.
  *
  * @module
  */
