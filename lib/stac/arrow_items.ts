@@ -118,7 +118,16 @@ type Plan =
 /** How a timestamp column is written back as text. */
 export type DatetimeFormat = "auto" | "ms" | "us";
 
-function planOf(s: Shape): Plan {
+/**
+ * Lists and structs nested deeper than this are JSON text: the Parquet
+ * writer fails on very deep Arrow types ("Dyn casting error" at ~64 levels).
+ */
+const MAX_NESTING = 32;
+
+function planOf(s: Shape, depth = 0): Plan {
+  if (depth >= MAX_NESTING && (s.k === "list" || s.k === "struct")) {
+    return { k: "json", conv: true };
+  }
   switch (s.k) {
     case "null":
     case "str":
@@ -132,12 +141,12 @@ function planOf(s: Shape): Plan {
     case "json":
       return { k: "json", conv: true };
     case "list": {
-      const e = planOf(s.e);
+      const e = planOf(s.e, depth + 1);
       return { k: "list", e, conv: e.conv };
     }
     case "struct": {
       if (s.f.size === 0) return { k: "json", conv: true };
-      const f: [string, Plan][] = [...s.f].map(([n, c]) => [n, planOf(c)]);
+      const f: [string, Plan][] = [...s.f].map(([n, c]) => [n, planOf(c, depth + 1)]);
       return { k: "struct", f, names: new Set(s.f.keys()), conv: f.some(([, p]) => p.conv) };
     }
   }

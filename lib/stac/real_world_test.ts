@@ -96,6 +96,12 @@ const CASES: Record<string, Record<string, unknown>[]> = {
     item("b", { collection: "c" }),
   ],
   "property names of core columns": [item("a", {}, { type: "x", id: "y", collection: 3 })],
+  "lists and objects nested 100 deep": [
+    item("a", {}, {
+      list: JSON.parse("[".repeat(100) + "1" + "]".repeat(100)),
+      object: JSON.parse('{"a":'.repeat(100) + "1" + "}".repeat(100)),
+    }),
+  ],
 };
 
 for (const [name, items] of Object.entries(CASES)) {
