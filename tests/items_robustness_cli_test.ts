@@ -189,3 +189,33 @@ Deno.test("ferry build: odd file:size values are unknown sizes, not a failed bui
     }
   });
 });
+
+Deno.test("ferry items to-parquet / to-ndjson / build: NDJSON, Parquet or gzip on stdin say what they are", async () => {
+  await withDir(async (dir) => {
+    const ipc = await ferry(["items", "from-ndjson"], encode(`${A}\n`));
+    const parquet = `${dir}/items.parquet`;
+    equal((await ferry(["items", "to-parquet", parquet], ipc.stdout)).code, 0);
+    const cases: [string[], Uint8Array, RegExp][] = [
+      [
+        ["items", "to-parquet", `${dir}/out.parquet`],
+        encode(`${A}\n`),
+        /looks like JSON; read it with `ferry items from-ndjson`/,
+      ],
+      [["items", "to-ndjson"], encode(`\ufeff [${A}]`), /looks like JSON/],
+      [
+        ["build", `${dir}/pkg`],
+        await Deno.readFile(parquet),
+        /this is a Parquet file; read it with `ferry items from-parquet FILE`/,
+      ],
+      [["items", "to-ndjson"], await gzip(A), /this is gzip-compressed data$/],
+    ];
+    for (const [args, stdin, pattern] of cases) {
+      const r = await ferry(args, stdin);
+      notEqual(r.code, 0);
+      equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      match(r.stderr.trimEnd(), /^ferry [a-z -]+: stdin: Not an Arrow IPC stream \(/);
+      match(r.stderr.trimEnd(), pattern);
+    }
+    deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["items.parquet"]);
+  });
+});

@@ -299,6 +299,19 @@ class ByteQueue {
     return true;
   }
 
+  /** A copy of the first (at most) `n` buffered bytes, not consumed. */
+  peek(n: number): Uint8Array {
+    const out = new Uint8Array(Math.min(n, this.#size));
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      if (at === out.length) break;
+      const part = chunk.subarray(0, out.length - at);
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
   /** Copies the next `n` (buffered) bytes into `into` at `at`. */
   take(n: number, into: Uint8Array, at: number): void {
     this.#size -= n;
@@ -488,6 +501,20 @@ export function sliceIpcBatch(batch: arrow.RecordBatch, rows: number): arrow.Rec
   return slices;
 }
 
+/** What a stream that is not Arrow IPC seems to be, from its first bytes. */
+function notIpcHint(start: Uint8Array): string {
+  const text = new TextDecoder().decode(start).replace(/^\ufeff/, "").trimStart();
+  if (text.startsWith("PAR1")) {
+    return ": this is a Parquet file; read it with `ferry items from-parquet FILE` " +
+      "(or `ferry asset-lock from-parquet FILE`)";
+  }
+  if (text.startsWith("{") || text.startsWith("[")) {
+    return ": this looks like JSON; read it with `ferry items from-ndjson` or `ferry items from-json` first";
+  }
+  if (start[0] === 0x1f && start[1] === 0x8b) return ": this is gzip-compressed data";
+  return "";
+}
+
 /**
  * Reads an Arrow IPC stream into its schema and record batches, one message
  * at a time: each batch's buffers are views into one copy of its message.
@@ -518,7 +545,11 @@ export async function readIpcBatches(
   const queue = new ByteQueue(stream);
   let first: RawMessage | undefined;
   let schema: arrow.Schema;
+  let start: Uint8Array = new Uint8Array();
   try {
+    // The first bytes, for a hint when they are not Arrow (an IPC stream is longer).
+    await queue.fill(16);
+    start = queue.peek(16);
     first = await nextMessage(queue, []);
     if (first === undefined) {
       throw new StacInputError("Empty input: expected an Arrow IPC stream", { source });
@@ -531,7 +562,9 @@ export async function readIpcBatches(
     await queue.cancel(error);
     if (error instanceof StacInputError) throw error;
     throw new StacInputError(
-      `Not an Arrow IPC stream (${error instanceof Error ? error.message : error})`,
+      `Not an Arrow IPC stream (${error instanceof Error ? error.message : error})${
+        notIpcHint(start)
+      }`,
       { source },
       { cause: error },
     );
