@@ -219,3 +219,23 @@ Deno.test("ferry items to-parquet / to-ndjson / build: NDJSON, Parquet or gzip o
     deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["items.parquet"]);
   });
 });
+
+Deno.test("ferry inspect --format markdown: a | in a file name and a line break in an asset key keep the table and list intact", async () => {
+  await withDir(async (dir) => {
+    const extra = await write(`${dir}/a|b.txt`, "hi\n");
+    const odd = item("a", { assets: { "x\ny": { href: "s3://b/k" } } });
+    const ipc = await ferry(["items", "from-ndjson"], encode(JSON.stringify(odd)));
+    const pkg = `${dir}/pkg`;
+    const built = await ferry(
+      ["build", pkg, "--no-probe-metadata", "--includes", extra],
+      ipc.stdout,
+    );
+    equal(built.code, 0, built.stderr);
+    const r = await ferry(["inspect", pkg, "--format", "markdown"]);
+    equal(r.code, 0, r.stderr);
+    const lines = r.text.split("\n");
+    equal(lines.includes("- Asset keys: x\\ny"), true, r.text);
+    const row = lines.find((l) => l.startsWith("| `a"))!;
+    match(row, /^\| `a\\\|b\.txt` \| text\/plain \| 3 \| `sha256:[0-9a-f]{64}` \|$/);
+  });
+});

@@ -251,9 +251,9 @@ export function formatPackageInfo(info: PackageInfo, format: InspectFormat): str
     "",
     `- Package: \`${info.package}\``,
     `- Items: ${info.items.count}`,
-    `- Collections: ${info.items.collections.join(", ") || "none"}`,
+    `- Collections: ${info.items.collections.map(mdLine).join(", ") || "none"}`,
     `- Assets: ${info.assets.count}`,
-    `- Asset keys: ${info.assets.asset_keys.join(", ") || "none"}`,
+    `- Asset keys: ${info.assets.asset_keys.map(mdLine).join(", ") || "none"}`,
     `- Known asset bytes: ${info.assets.known_size_bytes} (${info.assets.known_size_count} of ${info.assets.count} assets)`,
     "",
     "## Files",
@@ -263,10 +263,20 @@ export function formatPackageInfo(info: PackageInfo, format: InspectFormat): str
   else {
     lines.push("| path | media type | size | digest |", "| --- | --- | ---: | --- |");
     for (const f of info.files) {
-      lines.push(`| \`${f.path}\` | ${f.mediaType} | ${f.size} | \`${f.digest}\` |`);
+      lines.push(`| \`${mdCell(f.path)}\` | ${f.mediaType} | ${f.size} | \`${f.digest}\` |`);
     }
   }
   return lines.join("\n") + "\n";
+}
+
+/** Text kept on its Markdown line (line breaks shown as `\n`). */
+function mdLine(text: string): string {
+  return text.replace(/\r?\n|\r/g, "\\n");
+}
+
+/** Text for a Markdown table cell: on one line, `|` escaped (also inside code spans). */
+function mdCell(text: string): string {
+  return mdLine(text).replace(/\|/g, "\\|");
 }
 
 function yamlScalar(value: unknown): string {
