@@ -235,7 +235,7 @@ Deno.test("ferry inspect --format markdown: a | in a file name and a line break 
     equal(r.code, 0, r.stderr);
     const lines = r.text.split("\n");
     equal(lines.includes("- Asset keys: x\\ny"), true, r.text);
-    const row = lines.find((l) => l.startsWith("| `a"))!;
+    const row = lines.find((l) => l.startsWith("| `a\\"))!;
     match(row, /^\| `a\\\|b\.txt` \| text\/plain \| 3 \| `sha256:[0-9a-f]{64}` \|$/);
   });
 });
