@@ -33,9 +33,11 @@ import {
 const FILTER_FLAGS = ["collections", "providers", "item-ids"];
 
 function filtersOf(args: ParsedArgs): ItemFilters {
+  // Each value matches as given (an id may contain a comma) and as its
+  // comma-separated parts (`--item-ids a,b` for two ids).
   const list = (name: string) => {
     const v = args[name];
-    return Array.isArray(v) ? v.flatMap((s) => s.split(",")).filter((s) => s !== "") : [];
+    return Array.isArray(v) ? v.flatMap((s) => [s, ...s.split(",")]).filter((s) => s !== "") : [];
   };
   return {
     collections: list("collections"),
