@@ -26,12 +26,14 @@ export interface LockableAsset {
   store_endpoint_url?: string | null | undefined;
 }
 
-/** What derivation reads of an item: its id and assets (a `StacItem` fits). */
+/** What derivation reads of an item: its id, assets and links (a `StacItem` fits). */
 export interface LockableItem {
   /** The item id. */
   id: string;
   /** The assets by key. */
   assets?: Record<string, unknown> | null | undefined;
+  /** The links: a `rel: "self"` one with an absolute href is the base of relative asset hrefs. */
+  links?: readonly unknown[] | null | undefined;
 }
 
 /** Options of {@linkcode lockRowsOfItem}. */
@@ -161,6 +163,83 @@ function quickHttpLocation(href: string): Location | undefined {
 /** Characters URL parsing treats specially anywhere (dropped or turned into `/`), or a fragment. */
 const UNUSUAL_HREF = /[\t\n\r\\#]/;
 
+/** A scheme (two or more letters; one is a Windows drive letter). */
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]+:/;
+
+/**
+ * Whether an href is relative: no scheme (nor drive letter) and not an
+ * absolute path (`B04.tif`, `./B04.tif`, `../x/B04.tif`).
+ *
+ * @example
+ * ```ts
+ * import { isRelativeHref } from "./derive.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isRelativeHref("./B04.tif"), true);
+ * equal(isRelativeHref("s3://b/B04.tif"), false);
+ * equal(isRelativeHref("/data/B04.tif"), false);
+ * ```
+ *
+ * @param href The href.
+ * @returns True for a relative href.
+ */
+export function isRelativeHref(href: string): boolean {
+  return !href.startsWith("/") && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(href);
+}
+
+/**
+ * The href of the item's first `rel: "self"` link when it is absolute (a
+ * scheme of two or more letters, or a path starting with `/`), else undefined.
+ */
+function selfHrefOf(item: LockableItem): string | undefined {
+  if (!Array.isArray(item.links)) return undefined;
+  for (const link of item.links) {
+    if (!link || typeof link !== "object") continue;
+    const { rel, href } = link as { rel?: unknown; href?: unknown };
+    if (rel !== "self" || typeof href !== "string") continue;
+    return href.startsWith("/") || SCHEME.test(href) ? href : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * `path` resolved against the folder `dir` (both POSIX, `dir` absolute):
+ * `.` and `..` segments are applied, `..` stops at the root.
+ */
+function resolvePosix(dir: string, path: string): string {
+  const parts: string[] = [];
+  for (const segment of `${dir}/${path}`.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") parts.pop();
+    else parts.push(segment);
+  }
+  return `/${parts.join("/")}`;
+}
+
+/** The folder of a POSIX path (`/a/b.json` → `/a`). */
+function dirnamePosix(path: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1) || "/";
+}
+
+/**
+ * A relative href resolved against an item's absolute `self` href: URL
+ * resolution for http(s) (the path is a URL path there); for other schemes
+ * the key (raw, as `parseHref` reads `s3://` and `swift://` keys, so no
+ * percent-encoding) or the path of a `file://` URL, and for a plain absolute
+ * path, POSIX resolution against its folder.
+ */
+function resolveAgainstSelf(href: string, self: string): string {
+  if (self.startsWith("/")) return resolvePosix(dirnamePosix(self), href);
+  const scheme = SCHEME.exec(self)![0].slice(0, -1).toLowerCase();
+  if (scheme === "http" || scheme === "https") return new URL(href, self).href;
+  const base = parseHref(self);
+  if (base.store_type === "file") return resolvePosix(dirnamePosix(base.key), href);
+  // scheme://container/key: the key's folder, kept as written.
+  const keyStart = self.indexOf("/", scheme.length + 3);
+  const prefix = keyStart === -1 ? `${self}/` : self.slice(0, keyStart + 1);
+  const key = keyStart === -1 ? "" : self.slice(keyStart + 1);
+  return prefix + resolvePosix(dirnamePosix(`/${key}`), href).slice(1);
+}
+
 /**
  * A `file:size` as a byte count: a non-negative whole number (a bigint, or a
  * digit string as some catalogs write it); anything else (10.5, -1, "big")
@@ -206,6 +285,7 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
     ? new Set(options.assetKeys)
     : undefined;
   const rows: LockRow[] = [];
+  let self: string | null | undefined;
   for (const [assetKey, value] of Object.entries(item.assets ?? {})) {
     if (!value || typeof value !== "object") continue;
     const asset = value as LockableAsset;
@@ -213,11 +293,20 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
     if (keys && !keys.has(assetKey)) continue;
     if (!keys && assetKey === METADATA_ASSET_KEY && !options.includeMetadataAssets) continue;
     let location: Location;
+    let href = asset.href;
+    let against = "";
     try {
-      location = quickHttpLocation(asset.href) ?? parseHref(asset.href);
+      if (isRelativeHref(href)) {
+        if (self === undefined) self = selfHrefOf(item) ?? null;
+        if (self !== null) {
+          against = ` (relative to its self link "${self}")`;
+          href = resolveAgainstSelf(href, self);
+        }
+      }
+      location = quickHttpLocation(href) ?? parseHref(href);
     } catch (error) {
       throw new TypeError(
-        `Item "${item.id}", asset "${assetKey}": ${(error as Error).message}`,
+        redact(`Item "${item.id}", asset "${assetKey}"${against}: ${(error as Error).message}`),
       );
     }
     const endpoint = normalizeEndpoint(asset.store_endpoint_url ?? null);

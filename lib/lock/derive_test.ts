@@ -32,3 +32,98 @@ Deno.test("lockRowsOfItem() locates http(s) hrefs exactly as parseHref() does", 
     );
   }
 });
+
+function locationsOf(links: unknown[] | undefined, hrefs: string[]) {
+  const assets = Object.fromEntries(hrefs.map((href, i) => [`a${i}`, { href }]));
+  return lockRowsOfItem({ id: "i", links, assets }).map((r) => [
+    r.store_type,
+    r.store_container,
+    r.key,
+  ]);
+}
+
+const self = (href: string) => [{ rel: "root", href: "/elsewhere/catalog.json" }, {
+  rel: "self",
+  href,
+}];
+
+Deno.test("lockRowsOfItem() resolves relative hrefs against an https self link", () => {
+  deepEqual(
+    locationsOf(self("https://host/catalog/items/x.json?sig=1"), [
+      "B04.tif",
+      "./B04.tif",
+      "../x/B04.tif",
+      "../../../../up.tif",
+      "a b.tif",
+      "https://other/abs.tif",
+      "/abs/path.tif",
+    ]),
+    [
+      ["https", "https://host", "catalog/items/B04.tif"],
+      ["https", "https://host", "catalog/items/B04.tif"],
+      ["https", "https://host", "catalog/x/B04.tif"],
+      ["https", "https://host", "up.tif"],
+      ["https", "https://host", "catalog/items/a%20b.tif"],
+      ["https", "https://other", "abs.tif"],
+      ["file", null, "/abs/path.tif"],
+    ],
+  );
+});
+
+Deno.test("lockRowsOfItem() resolves relative hrefs against s3 and swift self links, keys as written", () => {
+  deepEqual(
+    locationsOf(self("s3://bucket/cat/sub/x.json"), [
+      "./B04.tif",
+      "../x/B 04.tif",
+      "../../../up.tif",
+      "s3://other/k.tif",
+    ]),
+    [
+      ["s3", "bucket", "cat/sub/B04.tif"],
+      ["s3", "bucket", "cat/x/B 04.tif"],
+      ["s3", "bucket", "up.tif"],
+      ["s3", "other", "k.tif"],
+    ],
+  );
+  deepEqual(locationsOf(self("swift://c/x.json"), ["B04.tif"]), [["swift", "c", "B04.tif"]]);
+  deepEqual(locationsOf(self("s3://bucket"), ["./B04.tif"]), [["s3", "bucket", "B04.tif"]]);
+  const [row] = lockRowsOfItem({
+    id: "i",
+    links: self("s3://bucket/cat/x.json"),
+    assets: { k: { href: "B04.tif", store_endpoint_url: "http://127.0.0.1:8080" } },
+  });
+  deepEqual([row!.store_container, row!.key, row!.store_endpoint_url], [
+    "bucket",
+    "cat/B04.tif",
+    "http://127.0.0.1:8080",
+  ]);
+});
+
+Deno.test("lockRowsOfItem() resolves relative hrefs against an absolute-path or file:// self link", () => {
+  deepEqual(locationsOf(self("/data/cat/items/x.json"), ["B04.tif", "./a/B04.tif", "../B04.tif"]), [
+    ["file", null, "/data/cat/items/B04.tif"],
+    ["file", null, "/data/cat/items/a/B04.tif"],
+    ["file", null, "/data/cat/B04.tif"],
+  ]);
+  deepEqual(locationsOf(self("file:///data/my%20cat/x.json"), ["../B 04.tif"]), [
+    ["file", null, "/data/B 04.tif"],
+  ]);
+});
+
+Deno.test("lockRowsOfItem() keeps relative hrefs relative without an absolute self link", () => {
+  for (const links of [undefined, [], [{ rel: "root", href: "/a/catalog.json" }], self("x.json")]) {
+    deepEqual(locationsOf(links, ["./B04.tif", "../x/B04.tif"]), [
+      ["file", null, "./B04.tif"],
+      ["file", null, "../x/B04.tif"],
+    ], JSON.stringify(links));
+  }
+  deepEqual(locationsOf(self("C:\\cat\\x.json"), ["B04.tif"]), [["file", null, "B04.tif"]]);
+});
+
+Deno.test("lockRowsOfItem() names the self link when a resolved href does not parse", () => {
+  throws(
+    () =>
+      lockRowsOfItem({ id: "i", links: self("gs://b/x.json"), assets: { k: { href: "a.tif" } } }),
+    /^TypeError: Item "i", asset "k" \(relative to its self link "gs:\/\/b\/x.json"\): Unknown store type "gs"/,
+  );
+});
