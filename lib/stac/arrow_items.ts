@@ -1548,12 +1548,28 @@ function bboxArray(v: unknown): number[] | undefined {
 }
 
 const ASSET_LOCK_FIELDS = new Set(["href", "file:size", "store_endpoint_url"]);
+const LINK_LOCK_FIELDS = new Set(["rel", "href"]);
+
+/** A relative href: no scheme (nor drive letter), not an absolute path (as in lib/lock/derive.ts). */
+function isRelativeHref(href: string): boolean {
+  return !href.startsWith("/") && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(href);
+}
+
+function hasRelativeHref(row: { assets?: Record<string, unknown> }): boolean {
+  for (const key in row.assets) {
+    const href = (row.assets[key] as { href?: unknown } | null)?.href;
+    if (typeof href === "string" && href !== "" && isRelativeHref(href)) return true;
+  }
+  return false;
+}
 
 /**
  * Decodes only what an asset lock needs of each row: `id`, and of each asset
  * its `href`, `file:size` and `store_endpoint_url` (with what the
  * `ferry:overflow` column holds merged back, as {@linkcode decodeItemsBatch}
- * does). Much cheaper than decoding whole items.
+ * does). Much cheaper than decoding whole items. When some asset href of the
+ * batch is relative, each row also gets its `links` (of each link, `rel` and
+ * `href`): a `self` link is what relative hrefs resolve against.
  *
  * @example
  * ```ts
@@ -1568,22 +1584,43 @@ const ASSET_LOCK_FIELDS = new Set(["href", "file:size", "store_endpoint_url"]);
  * ```
  *
  * @param batch The record batch.
- * @returns Per row, the id and the assets' lock fields.
+ * @returns Per row, the id, the assets' lock fields and, when some href is relative, the links.
  */
 export function decodeItemAssets(
   batch: arrow.RecordBatch,
-): { id: string; assets?: Record<string, unknown> }[] {
+): { id: string; assets?: Record<string, unknown>; links?: unknown[] }[] {
+  const rows = decodeProjected(batch, (field, data) => {
+    if (field.name === "id" || field.name === OVERFLOW_COLUMN) return { field, data };
+    return field.name === "assets" ? projectAssets(field, data) : undefined;
+  }) as unknown as { id: string; assets?: Record<string, unknown>; links?: unknown[] }[];
+  if (!rows.some(hasRelativeHref)) return rows;
+  // Only now the links: with the overflow, as decodeItemsBatch merges them.
+  const links = decodeProjected(batch, (field, data) => {
+    if (field.name === OVERFLOW_COLUMN) return { field, data };
+    return field.name === "links" ? projectLinks(field, data) : undefined;
+  });
+  rows.forEach((row, i) => {
+    const list = links[i]!.links;
+    if (Array.isArray(list)) row.links = list;
+  });
+  return rows;
+}
+
+/** Decodes the columns `keep` returns (projected or as they are) of a batch. */
+function decodeProjected(
+  batch: arrow.RecordBatch,
+  keep: (
+    field: arrow.Field,
+    data: arrow.Data,
+  ) => { field: arrow.Field; data: arrow.Data } | undefined,
+): StacItem[] {
   const fields: arrow.Field[] = [];
   const children: arrow.Data[] = [];
   batch.schema.fields.forEach((field, j) => {
-    const data = batch.data.children[j]!;
-    if (field.name === "id" || field.name === OVERFLOW_COLUMN) {
-      fields.push(field);
-      children.push(data);
-    } else if (field.name === "assets") {
-      const projected = projectAssets(field, data);
-      fields.push(projected.field);
-      children.push(projected.data);
+    const kept = keep(field, batch.data.children[j]!);
+    if (kept) {
+      fields.push(kept.field);
+      children.push(kept.data);
     }
   });
   const schema = new arrow.Schema(fields, batch.schema.metadata);
@@ -1593,10 +1630,49 @@ export function decodeItemAssets(
     nullCount: 0,
     children,
   });
-  return decodeItemsBatch(new arrow.RecordBatch(schema, data)) as unknown as {
-    id: string;
-    assets?: Record<string, unknown>;
-  }[];
+  return decodeItemsBatch(new arrow.RecordBatch(schema, data));
+}
+
+/** The `links` column (a list of structs) with, of each link, only `rel` and `href`. */
+function projectLinks(
+  field: arrow.Field,
+  data: arrow.Data,
+): { field: arrow.Field; data: arrow.Data } {
+  if (!arrow.DataType.isList(field.type)) return { field, data };
+  const item = (field.type as arrow.List).children[0]!;
+  const child = data.children[0]!;
+  if (!arrow.DataType.isStruct(item.type)) return { field, data };
+  const keep: arrow.Field[] = [];
+  const keepData: arrow.Data[] = [];
+  (item.type as arrow.Struct).children.forEach((f, k) => {
+    if (LINK_LOCK_FIELDS.has(f.name)) {
+      keep.push(f);
+      keepData.push(child.children[k]!);
+    }
+  });
+  const structType = new arrow.Struct(keep);
+  const type = new arrow.List(
+    new arrow.Field(item.name, structType, item.nullable, item.metadata),
+  );
+  return {
+    field: new arrow.Field(field.name, type, field.nullable, field.metadata),
+    data: arrow.makeData({
+      type,
+      offset: data.offset,
+      length: data.length,
+      nullCount: data.nullCount,
+      nullBitmap: data.nullBitmap,
+      valueOffsets: data.valueOffsets,
+      child: arrow.makeData({
+        type: structType,
+        offset: child.offset,
+        length: child.length,
+        nullCount: child.nullCount,
+        nullBitmap: child.nullBitmap,
+        children: keepData,
+      }),
+    }),
+  };
 }
 
 /** The `assets` column with, of each struct asset, only the lock fields. */
