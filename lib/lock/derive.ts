@@ -221,23 +221,44 @@ function dirnamePosix(path: string): string {
 }
 
 /**
- * A relative href resolved against an item's absolute `self` href: URL
+ * A relative href without `.` or `..` segments (but for leading `./`), empty
+ * segments, or characters URL parsing would encode or treat specially: joined
+ * to a folder URL it gives what URL resolution gives. Group 1: the path
+ * after the leading `./`.
+ */
+const PLAIN_RELATIVE =
+  /^(?:\.\/)*([\w~!$&'()*+,;=:@-][\w.~!$&'()*+,;=:@-]*(?:\/[\w~!$&'()*+,;=:@-][\w.~!$&'()*+,;=:@-]*)*)$/;
+
+/**
+ * What resolves relative hrefs against an item's absolute `self` href: URL
  * resolution for http(s) (the path is a URL path there); for other schemes
  * the key (raw, as `parseHref` reads `s3://` and `swift://` keys, so no
  * percent-encoding) or the path of a `file://` URL, and for a plain absolute
  * path, POSIX resolution against its folder.
  */
-function resolveAgainstSelf(href: string, self: string): string {
-  if (self.startsWith("/")) return resolvePosix(dirnamePosix(self), href);
+function relativeResolver(self: string): (href: string) => string {
+  if (self.startsWith("/")) {
+    const dir = dirnamePosix(self);
+    return (href) => resolvePosix(dir, href);
+  }
   const scheme = SCHEME.exec(self)![0].slice(0, -1).toLowerCase();
-  if (scheme === "http" || scheme === "https") return new URL(href, self).href;
+  if (scheme === "http" || scheme === "https") {
+    const dir = new URL("./", self).href;
+    return (href) => {
+      const plain = PLAIN_RELATIVE.exec(href);
+      return plain ? dir + plain[1] : new URL(href, self).href;
+    };
+  }
   const base = parseHref(self);
-  if (base.store_type === "file") return resolvePosix(dirnamePosix(base.key), href);
+  if (base.store_type === "file") {
+    const dir = dirnamePosix(base.key);
+    return (href) => resolvePosix(dir, href);
+  }
   // scheme://container/key: the key's folder, kept as written.
   const keyStart = self.indexOf("/", scheme.length + 3);
   const prefix = keyStart === -1 ? `${self}/` : self.slice(0, keyStart + 1);
-  const key = keyStart === -1 ? "" : self.slice(keyStart + 1);
-  return prefix + resolvePosix(dirnamePosix(`/${key}`), href).slice(1);
+  const dir = dirnamePosix(`/${keyStart === -1 ? "" : self.slice(keyStart + 1)}`);
+  return (href) => prefix + resolvePosix(dir, href).slice(1);
 }
 
 /**
@@ -257,7 +278,10 @@ function sizeOf(value: unknown): number | null {
 }
 
 /**
- * The unprobed lock rows of one item, in asset order.
+ * The unprobed lock rows of one item, in asset order. A relative asset href
+ * (`./B04.tif`) resolves against the item's `self` link when that is absolute
+ * (a URL or a path starting with `/`), else it stays relative (to the current
+ * folder).
  *
  * @example Locations from hrefs, sizes from `file:size`
  * ```ts
@@ -286,6 +310,7 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
     : undefined;
   const rows: LockRow[] = [];
   let self: string | null | undefined;
+  let resolve: ((href: string) => string) | undefined;
   for (const [assetKey, value] of Object.entries(item.assets ?? {})) {
     if (!value || typeof value !== "object") continue;
     const asset = value as LockableAsset;
@@ -300,7 +325,8 @@ export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}
         if (self === undefined) self = selfHrefOf(item) ?? null;
         if (self !== null) {
           against = ` (relative to its self link "${self}")`;
-          href = resolveAgainstSelf(href, self);
+          resolve ??= relativeResolver(self);
+          href = resolve(href);
         }
       }
       location = quickHttpLocation(href) ?? parseHref(href);

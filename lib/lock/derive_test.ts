@@ -127,3 +127,44 @@ Deno.test("lockRowsOfItem() names the self link when a resolved href does not pa
     /^TypeError: Item "i", asset "k" \(relative to its self link "gs:\/\/b\/x.json"\): Unknown store type "gs"/,
   );
 });
+
+Deno.test("lockRowsOfItem() resolves relative hrefs against https self links as new URL() does", () => {
+  const selves = [
+    "https://h/cat/items/x.json",
+    "https://h/x.json?sig=1#f",
+    "https://h",
+    "HTTP://H:8080/a/",
+  ];
+  const hrefs = [
+    "a.tif",
+    "./a.tif",
+    "././a/b.tif",
+    "a//b.tif",
+    ".hidden.tif",
+    "a/./b.tif",
+    "a/../b.tif",
+    "..",
+    "./",
+    "a/",
+    "a:b.tif",
+    "./a:b.tif",
+    "%2e%2e/a.tif",
+    "a.tif?x=1",
+    "a.tif#f",
+    "é.tif",
+    "a\\b.tif",
+    "a\tb.tif",
+    "_~!$&'()*+,;=@-.tif",
+  ];
+  for (const href of selves) {
+    for (const rel of hrefs) {
+      const [row] = lockRowsOfItem({ id: "i", links: self(href), assets: { k: { href: rel } } });
+      const { store_type, store_container, store_endpoint_url, key } = row!;
+      deepEqual(
+        { store_type, store_container, store_endpoint_url, key },
+        parseHref(new URL(rel, href).href),
+        `${rel} against ${href}`,
+      );
+    }
+  }
+});

@@ -1654,6 +1654,23 @@ function projectLinks(
   const type = new arrow.List(
     new arrow.Field(item.name, structType, item.nullable, item.metadata),
   );
+  let links = arrow.makeData({
+    type: structType,
+    offset: child.offset,
+    length: child.length,
+    nullCount: child.nullCount,
+    nullBitmap: child.nullBitmap,
+    children: keepData,
+  });
+  // The list child of a slice is whole: cut it to this slice's links (and
+  // rebase the offsets) so that decoding a slice decodes only its own links.
+  let offsets = (data.valueOffsets as Int32Array).subarray(0, data.length + 1);
+  const first = offsets[0] ?? 0;
+  const end = offsets[data.length] ?? 0;
+  if (first !== 0 || end !== links.length) {
+    links = links.slice(first, end - first);
+    offsets = offsets.map((o) => o - first);
+  }
   return {
     field: new arrow.Field(field.name, type, field.nullable, field.metadata),
     data: arrow.makeData({
@@ -1662,15 +1679,8 @@ function projectLinks(
       length: data.length,
       nullCount: data.nullCount,
       nullBitmap: data.nullBitmap,
-      valueOffsets: data.valueOffsets,
-      child: arrow.makeData({
-        type: structType,
-        offset: child.offset,
-        length: child.length,
-        nullCount: child.nullCount,
-        nullBitmap: child.nullBitmap,
-        children: keepData,
-      }),
+      valueOffsets: offsets,
+      child: links,
     }),
   };
 }
