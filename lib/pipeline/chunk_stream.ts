@@ -197,6 +197,16 @@ export class ChunkStream implements ReadableWritablePair<Uint8Array, Uint8Array>
           ? this.#chunkSize
           : Math.max(1, Math.min(this.#chunkSize, this.#remaining));
         await this.#acquire(size);
+        if (offset === 0 && piece.byteLength === size) {
+          // A piece that is exactly the next chunk goes on as it is: no
+          // second buffer, no copy (a source reading chunk-size pieces).
+          this.#current = piece;
+          this.#filled = size;
+          offset = size;
+          if (this.#remaining !== undefined) this.#remaining = Math.max(0, this.#remaining - size);
+          await this.#emit(piece);
+          continue;
+        }
         this.#current = new Uint8Array(size);
         this.#filled = 0;
       }

@@ -14,6 +14,30 @@ Deno.test("ChunkStream re-chunks pieces of any size into chunk-size parts", asyn
   equal(budget.inUseBytes, 0);
 });
 
+Deno.test("ChunkStream passes a piece that is exactly the next chunk on without copying it", async () => {
+  const budget = new MemoryBudget(100);
+  const chunks = new ChunkStream({ budget, chunkSizeBytes: 10, totalBytes: 27 });
+  const pieces = [
+    new Uint8Array(10).fill(1),
+    new Uint8Array(3).fill(2),
+    new Uint8Array(7).fill(3),
+    new Uint8Array(7).fill(4),
+  ];
+  const source = ReadableStream.from(pieces);
+  const out: Uint8Array[] = [];
+  for await (const c of source.pipeThrough(chunks)) out.push(c);
+  chunks.releaseAll();
+  equal(out[0], pieces[0], "a whole-chunk piece is handed over as it is");
+  deepEqual(out.map((c) => [...c]), [
+    Array(10).fill(1),
+    [...Array(3).fill(2), ...Array(7).fill(3)],
+    Array(7).fill(4),
+  ]);
+  equal(out[2]!.byteLength, 7, "the last piece is the 7-byte remainder, passed on as it is");
+  equal(out[2], pieces[3]);
+  equal(budget.inUseBytes, 0);
+});
+
 Deno.test("ChunkStream throws RangeError for a bad chunk size", () => {
   const budget = new MemoryBudget(10);
   throws(() => new ChunkStream({ budget, chunkSizeBytes: 0 }), /Invalid chunk size 0/);
