@@ -9,13 +9,16 @@
  * - data: 64 × 32 MiB + one 1 GiB random file (`--small`: 16 × 32 MiB +
  *   256 MiB) under `bench/data/transfer-*` (gitignored; kept between runs);
  * - ferry: a lock of the files (no checksum) → `asset-lock relocate` to a
- *   fresh container with the default pipeline (4 workers, 8 MiB chunks,
+ *   fresh container with the default pipeline (4 workers, 256 KiB chunks,
  *   256 MiB memory limit); SHA-256 (and MD5) computed in flight, the ETag
  *   checked against the MD5. Back: the destination lock (now with SHA-256)
  *   → `relocate --store-type file` to a fresh folder, verifying SHA-256.
  * - rclone: `rclone copy --checksum --transfers 4 --swift-chunk-size 1Gi`
  *   (ferry's SLO segment size is 1 GiB, so neither segments the 1 GiB
  *   object); rclone verifies MD5 only (Swift has no SHA-256).
+ *
+ * - ferry's floor: the same relocate of a lock of one 1 KiB file (peak RSS
+ *   before any real transfer: runtime, modules, one object through).
  *
  * Both directions read the same source (the files; ferry's first upload).
  * Containers and output folders are deleted after use. Prints a Markdown
@@ -171,6 +174,28 @@ async function main(): Promise<void> {
     "asset-lock",
     "relocate",
   ];
+  const floorDir = `${dataDir}/floor`;
+  await Deno.mkdir(floorDir, { recursive: true });
+  await Deno.writeFile(`${floorDir}/one.bin`, new Uint8Array(1024));
+  await writeLockParquetFile([[{
+    ...rows[0]!,
+    asset_key: "one.bin",
+    key: `${floorDir}/one.bin`,
+    size_bytes: 1024,
+  }]], `${floorDir}/one.parquet`);
+  const floorContainer = `ferry-bench-floor-${Date.now().toString(36)}`;
+  const floor = await measure([
+    ...ferry,
+    `${floorDir}/one.parquet`,
+    "--store-type",
+    "swift",
+    "--store-container",
+    floorContainer,
+    "--destination-lock",
+    `${floorDir}/up.parquet`,
+  ]);
+  await purge(floorContainer);
+  await Deno.remove(floorDir, { recursive: true });
   const upLock = `${dataDir}/up.parquet`;
   let source: string | undefined; // ferry's first upload, the source of the way back
   const results: Record<string, Measured[]> = {
@@ -293,6 +318,14 @@ async function main(): Promise<void> {
     ...lines,
     "",
     `Data: ${count} × 32 MiB + 1 × ${bigBytes / MIB} MiB = ${totalMiB} MiB; ${runs} run(s) each.`,
+    "",
+    `ferry's floor: relocating one 1 KiB object to Swift peaks at ${
+      floor.maxRssMiB.toFixed(0)
+    } MiB RSS; half of rclone's best-run peaks: ${
+      ["rclone up", "rclone down"].map((k) => (best(results[k]!).maxRssMiB / 2).toFixed(0)).join(
+        " / ",
+      )
+    } MiB.`,
     "",
     "Commands (best run):",
     "",
