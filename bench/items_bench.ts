@@ -92,7 +92,15 @@ async function timedPipeline(dir: string, ndjson: string, fromArgs: string): Pro
   return { seconds, rssMiB: [a.rssMiB, b.rssMiB] };
 }
 
-async function timedDuckdb(dir: string, ndjson: string): Promise<Timed> {
+/**
+ * Writes `dir/duck.ts`: DuckDB reading `ndjson` and writing `dir/duck.parquet`
+ * (ZSTD), the peer's whole job. Run it with `--config deno.json`.
+ *
+ * @param dir The work folder.
+ * @param ndjson The NDJSON path.
+ * @returns The script's path.
+ */
+export async function writeDuckdbScript(dir: string, ndjson: string): Promise<string> {
   const script = `${dir}/duck.ts`;
   await Deno.remove(`${dir}/duck.parquet`).catch(() => {});
   await Deno.writeTextFile(
@@ -104,6 +112,11 @@ await c.run("COPY (SELECT * FROM read_ndjson('${ndjson}', maximum_object_size=10
 c.closeSync();
 `,
   );
+  return script;
+}
+
+async function timedDuckdb(dir: string, ndjson: string): Promise<Timed> {
+  const script = await writeDuckdbScript(dir, ndjson);
   await sh(
     `cd ${ROOT} && /usr/bin/time -v -o ${dir}/t3 deno run -A --config ${ROOT}deno.json ${script}`,
   );

@@ -26,7 +26,7 @@
 import { cpuUsage } from "node:process";
 import * as pw from "parquet-wasm";
 import { ipcStreamOfBatch, readIpcBatches } from "../lib/stac/ipc.ts";
-import { ensureItemsNdjson } from "./items_bench.ts";
+import { ensureItemsNdjson, writeDuckdbScript } from "./items_bench.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -124,16 +124,7 @@ function writeParquet(streams: Uint8Array[], cheapest: boolean): number {
 }
 
 async function duckdbCpuSeconds(ndjson: string, dir: string): Promise<number> {
-  const script = `${dir}/duck.ts`;
-  await Deno.writeTextFile(
-    script,
-    `import { DuckDBInstance } from "@duckdb/node-api";
-const db = await DuckDBInstance.create(":memory:");
-const c = await db.connect();
-await c.run("COPY (SELECT * FROM read_ndjson('${ndjson}', maximum_object_size=104857600)) TO '${dir}/duck.parquet' (FORMAT parquet, COMPRESSION zstd)");
-c.closeSync();
-`,
-  );
+  const script = await writeDuckdbScript(dir, ndjson);
   const out = await new Deno.Command("/usr/bin/time", {
     args: ["-f", "%U %S", "deno", "run", "-A", "--config", `${ROOT}deno.json`, script],
     stderr: "piped",

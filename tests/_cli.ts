@@ -83,3 +83,18 @@ export async function runCliBytes(
   const r = await runCli(args, stdin, { terminal });
   return { code: r.code, stdout: r.stdoutBytes, text: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Runs `fn` with a fresh temporary folder, removed afterwards.
+ *
+ * @param fn The test body.
+ * @returns When `fn` is done and the folder is gone.
+ */
+export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

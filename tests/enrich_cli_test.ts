@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes } from "./_cli.ts";
+import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
@@ -39,15 +39,6 @@ const row = (itemId: string, assetKey: string, over: Partial<LockRow> = {}): Loc
     ...over,
   });
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const SWIFT_VARS = ["OS_STORAGE_URL", "OS_AUTH_TOKEN", "ST_AUTH", "ST_USER", "ST_KEY"];
 
 async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>) {
@@ -69,7 +60,7 @@ async function withEnv(vars: Record<string, string | undefined>, fn: () => Promi
 const noSwiftEnv = Object.fromEntries(SWIFT_VARS.map((k) => [k, undefined]));
 
 Deno.test("ferry items enrich: file:size, file:checksum and the File Info URI from a lock", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await fixtureItems("naip-pc.json");
     const lock = `${dir}/assets.lock.parquet`;
     await writeLockParquetFile(
@@ -101,7 +92,7 @@ Deno.test("ferry items enrich: file:size, file:checksum and the File Info URI fr
 });
 
 Deno.test("ferry items enrich --alternate-key: Swift rows become full https URLs", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await fixtureItems("simple-item.json");
     const id = items[0]!.id;
     const lock = `${dir}/lock.parquet`;
@@ -150,7 +141,7 @@ Deno.test("ferry items enrich --alternate-key: Swift rows become full https URLs
 });
 
 Deno.test("ferry items add-alternate | promote-alternate | remove-alternate on a pipe", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await fixtureItems("naip-pc.json");
     const lock = `${dir}/lock.parquet`;
     await writeLockParquetFile(
@@ -256,7 +247,7 @@ Deno.test("ferry items add-alternate | promote-alternate | remove-alternate on a
 });
 
 Deno.test("ferry items enrich: a preview on a terminal", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await fixtureItems("naip-pc.json");
     const lock = `${dir}/lock.parquet`;
     await writeLockParquetFile([items.map((i) => row(i.id, "image"))], lock);
@@ -267,7 +258,7 @@ Deno.test("ferry items enrich: a preview on a terminal", async () => {
 });
 
 Deno.test("ferry items enrich/alternates: bad input is one line, non-zero, nothing written", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await ipcOf(await fixtureItems("simple-item.json"));
     const lock = `${dir}/lock.parquet`;
     await writeLockParquetFile([[row("20201211_223832_CS2", "visual")]], lock);
@@ -361,7 +352,7 @@ Deno.test("ferry items enrich/alternates: bad input is one line, non-zero, nothi
 Deno.test("ferry items add-alternate: a Swift row without endpoint gets the TempAuth storage URL", async () => {
   const env = liveEnv(["ST_AUTH", "ST_USER", "ST_KEY", "SWIFT_STORAGE_URL"], "Swift");
   if (!env) return;
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await fixtureItems("simple-item.json");
     const lock = `${dir}/lock.parquet`;
     await writeLockParquetFile([[

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes } from "./_cli.ts";
+import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
 import { dropNulls, fixtureItems, ITEM_FIXTURES } from "../lib/stac/_testing.ts";
 
 const FIXTURES = new URL("./fixtures/stac/", import.meta.url).pathname;
@@ -10,15 +10,6 @@ const text = (r: CliBytesResult) => r.text;
 const ndjson = (r: CliBytesResult) =>
   text(r).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 function expectFailure(r: CliBytesResult, pattern: RegExp) {
   notEqual(r.code, 0);
   equal(r.stdout.byteLength, 0, "no output");
@@ -27,7 +18,7 @@ function expectFailure(r: CliBytesResult, pattern: RegExp) {
 }
 
 Deno.test("ferry items: from-json | to-parquet | from-parquet | to-ndjson gives back every fixture", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     for (const name of ITEM_FIXTURES) {
       const ipc = await ferry(["items", "from-json", FIXTURES + name]);
       equal(ipc.code, 0, ipc.stderr);
@@ -60,7 +51,7 @@ Deno.test("ferry items: from-ndjson filters, batches and writes NDJSON to a file
     ["items", "from-ndjson", "--item-ids", ids[0]!, "--item-ids", ids[1]!, "--batch-size=1"],
     input,
   );
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const out = `${dir}/out.ndjson`;
     equal((await ferry(["items", "to-ndjson", out], byId.stdout)).code, 0);
     deepEqual(
@@ -89,7 +80,7 @@ Deno.test("ferry items: a terminal stdout gets a preview of at most 20 rows", as
 });
 
 Deno.test("ferry items: bad input fails with one line naming the file and position", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const write = async (name: string, content: string | Uint8Array) => {
       const path = `${dir}/${name}`;
       if (typeof content === "string") await Deno.writeTextFile(path, content);
@@ -148,7 +139,7 @@ Deno.test("ferry items: bad input fails with one line naming the file and positi
 });
 
 Deno.test("ferry items to-parquet: a broken input stream leaves no file behind", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const ipc = (await ferry(["items", "from-json", FIXTURES + "naip-pc.json"])).stdout;
     const path = `${dir}/items.parquet`;
     const cut = await ferry(["items", "to-parquet", path], ipc.subarray(0, ipc.length - 200));
@@ -161,7 +152,7 @@ Deno.test("ferry items to-parquet: a broken input stream leaves no file behind",
 });
 
 Deno.test("ferry items to-parquet and ferry build: a stream cut after several batches fails, nothing written", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const items = await fixtureItems("naip-pc.json");
     const lines = Array.from({ length: 5 }, () => items).flat()
       .map((item, i) => JSON.stringify({ ...item, id: `i${i}` })).join("\n");

@@ -3,7 +3,7 @@
  * byte order marks, CRLF, gzip, UTF-16, odd asset facts, filters.
  */
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes } from "./_cli.ts";
+import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
 import { duck } from "./_duckdb.ts";
 
 const ferry = runCliBytes;
@@ -25,15 +25,6 @@ const item = (id: string, extra: Record<string, unknown> = {}) => ({
 const A = JSON.stringify(item("a"));
 const B = JSON.stringify(item("b"));
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function write(path: string, content: string | Uint8Array): Promise<string> {
   await Deno.writeFile(path, typeof content === "string" ? encode(content) : content);
   return path;
@@ -54,7 +45,7 @@ async function roundTrip(kind: "json" | "ndjson", path: string): Promise<unknown
 }
 
 Deno.test("ferry items: a BOM, CRLF line ends, blank lines and a last line without newline are read", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const bom = "\ufeff";
     const cases: [string, "json" | "ndjson", string, string[]][] = [
       ["bom.ndjson", "ndjson", `${bom}${A}\n${B}\n`, ["a", "b"]],
@@ -73,7 +64,7 @@ Deno.test("ferry items: a BOM, CRLF line ends, blank lines and a last line witho
 });
 
 Deno.test("ferry items: gzip, UTF-16, binary, array lines and empty JSON fail with one clean line, nothing written", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const utf16 = new Uint8Array([
       0xff,
       0xfe,
@@ -136,7 +127,7 @@ Deno.test("ferry items: filters and --batch-size 1 on collectionless items with 
 });
 
 Deno.test("ferry build: odd file:size values are unknown sizes, not a failed build; DuckDB and inspect read the package", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const sized = (id: string, size: unknown) =>
       item(id, { assets: { data: { href: `s3://b/${id}.tif`, "file:size": size } } });
     const items = [
@@ -191,7 +182,7 @@ Deno.test("ferry build: odd file:size values are unknown sizes, not a failed bui
 });
 
 Deno.test("ferry items to-parquet / to-ndjson / build: NDJSON, Parquet or gzip on stdin say what they are", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const ipc = await ferry(["items", "from-ndjson"], encode(`${A}\n`));
     const parquet = `${dir}/items.parquet`;
     equal((await ferry(["items", "to-parquet", parquet], ipc.stdout)).code, 0);
@@ -221,7 +212,7 @@ Deno.test("ferry items to-parquet / to-ndjson / build: NDJSON, Parquet or gzip o
 });
 
 Deno.test("ferry inspect --format markdown: a | in a file name and a line break in an asset key keep the table and list intact", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const extra = await write(`${dir}/a|b.txt`, "hi\n");
     const odd = item("a", { assets: { "x\ny": { href: "s3://b/k" } } });
     const ipc = await ferry(["items", "from-ndjson"], encode(JSON.stringify(odd)));

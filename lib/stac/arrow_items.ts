@@ -1642,26 +1642,11 @@ function projectLinks(
   const item = (field.type as arrow.List).children[0]!;
   const child = data.children[0]!;
   if (!arrow.DataType.isStruct(item.type)) return { field, data };
-  const keep: arrow.Field[] = [];
-  const keepData: arrow.Data[] = [];
-  (item.type as arrow.Struct).children.forEach((f, k) => {
-    if (LINK_LOCK_FIELDS.has(f.name)) {
-      keep.push(f);
-      keepData.push(child.children[k]!);
-    }
-  });
-  const structType = new arrow.Struct(keep);
+  let links = keepStructFields(child as arrow.Data<arrow.Struct>, LINK_LOCK_FIELDS);
+  const structType = links.type;
   const type = new arrow.List(
     new arrow.Field(item.name, structType, item.nullable, item.metadata),
   );
-  let links = arrow.makeData({
-    type: structType,
-    offset: child.offset,
-    length: child.length,
-    nullCount: child.nullCount,
-    nullBitmap: child.nullBitmap,
-    children: keepData,
-  });
   // The list child of a slice is whole: cut it to this slice's links (and
   // rebase the offsets) so that decoding a slice decodes only its own links.
   let offsets = (data.valueOffsets as Int32Array).subarray(0, data.length + 1);
@@ -1685,6 +1670,29 @@ function projectLinks(
   };
 }
 
+/** A struct column cut down to the children named in `names`, same rows. */
+function keepStructFields(
+  data: arrow.Data<arrow.Struct>,
+  names: ReadonlySet<string>,
+): arrow.Data<arrow.Struct> {
+  const keep: arrow.Field[] = [];
+  const keepData: arrow.Data[] = [];
+  data.type.children.forEach((f, k) => {
+    if (names.has(f.name)) {
+      keep.push(f);
+      keepData.push(data.children[k]!);
+    }
+  });
+  return arrow.makeData({
+    type: new arrow.Struct(keep),
+    offset: data.offset,
+    length: data.length,
+    nullCount: data.nullCount,
+    nullBitmap: data.nullBitmap,
+    children: keepData,
+  });
+}
+
 /** The `assets` column with, of each struct asset, only the lock fields. */
 function projectAssets(
   field: arrow.Field,
@@ -1700,24 +1708,9 @@ function projectAssets(
       assetData.push(child);
       return;
     }
-    const keep: arrow.Field[] = [];
-    const keepData: arrow.Data[] = [];
-    (asset.type as arrow.Struct).children.forEach((f, k) => {
-      if (ASSET_LOCK_FIELDS.has(f.name)) {
-        keep.push(f);
-        keepData.push(child.children[k]!);
-      }
-    });
-    const type = new arrow.Struct(keep);
-    assetFields.push(new arrow.Field(asset.name, type, asset.nullable, asset.metadata));
-    assetData.push(arrow.makeData({
-      type,
-      offset: child.offset,
-      length: child.length,
-      nullCount: child.nullCount,
-      nullBitmap: child.nullBitmap,
-      children: keepData,
-    }));
+    const kept = keepStructFields(child as arrow.Data<arrow.Struct>, ASSET_LOCK_FIELDS);
+    assetFields.push(new arrow.Field(asset.name, kept.type, asset.nullable, asset.metadata));
+    assetData.push(kept);
   });
   const type = new arrow.Struct(assetFields);
   return {
