@@ -8,12 +8,14 @@
 import {
   ALTERNATE_ASSETS_EXTENSION,
   alternateOfLockRow,
+  changeLockedAssets,
   type ItemChange,
   type LockIndex,
   type LockRowHrefOptions,
+  withAlternate,
   withExtension,
 } from "./enrich.ts";
-import type { StacAsset, StacItem } from "./item.ts";
+import { isJsonObject as isRecord, type StacAsset, type StacItem } from "./item.ts";
 
 /** The promotion modes of {@linkcode promoteAlternate}. */
 export const PROMOTE_MODES = ["replace", "switch"] as const;
@@ -23,10 +25,6 @@ export type PromoteMode = typeof PROMOTE_MODES[number];
 
 /** The default `alternate:name` of the demoted href in switch mode. */
 export const DEFAULT_SWITCHED_ALTERNATE_NAME = "original";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function checkKey(key: string): void {
   if (typeof key !== "string" || key === "") {
@@ -74,24 +72,13 @@ export function addAlternate(
 ): ItemChange {
   checkKey(options.alternateKey);
   if (options.alternateName === "") throw new TypeError("Invalid alternate name: it is empty");
-  const rows = index.get(item.id);
-  if (!rows || !isRecord(item.assets)) return { item, assets: 0 };
-  let changed = 0;
-  const assets: Record<string, StacAsset> = {};
-  for (const [key, asset] of Object.entries(item.assets)) {
-    const row = rows.get(key);
-    if (!row || !isRecord(asset)) {
-      assets[key] = asset;
-      continue;
-    }
+  const locked = changeLockedAssets(item, index, (asset, row) => {
     const reference = alternateOfLockRow(row, options);
     if (options.alternateName !== undefined) reference["alternate:name"] = options.alternateName;
-    const alternate = isRecord(asset.alternate) ? { ...asset.alternate } : {};
-    alternate[options.alternateKey] = reference;
-    assets[key] = { ...asset, alternate };
-    changed++;
-  }
-  return withAlternateAssets(item, assets, changed);
+    return withAlternate(asset, options.alternateKey, reference);
+  });
+  if (!locked) return { item, assets: 0 };
+  return withAlternateAssets(item, locked.assets, locked.changed);
 }
 
 /** The item with its new assets and the alternate-assets extension, when any asset changed. */

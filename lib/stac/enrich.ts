@@ -8,7 +8,7 @@
  */
 import type { LockRow } from "../lock/schema.ts";
 import { formatHref, type Location, publicUrl } from "../stores/location.ts";
-import type { StacAsset, StacItem } from "./item.ts";
+import { isJsonObject as isRecord, type StacAsset, type StacItem } from "./item.ts";
 
 /** The File Info extension this module writes (`file:size`, `file:checksum`). */
 export const FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json";
@@ -146,8 +146,52 @@ export function withExtension(extensions: unknown, uri: string): string[] {
   return values.includes(uri) ? values : [...values, uri];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/**
+ * The item's assets with each one that has a row in the lock index passed
+ * through `change` (the others as they are), or undefined when none has.
+ *
+ * @param item The item.
+ * @param index The lock index.
+ * @param change The new asset of an asset and its lock row.
+ * @returns The assets and how many changed.
+ */
+export function changeLockedAssets(
+  item: StacItem,
+  index: LockIndex,
+  change: (asset: StacAsset, row: LockRow) => StacAsset,
+): { assets: Record<string, StacAsset>; changed: number } | undefined {
+  const rows = index.get(item.id);
+  if (!rows || !isRecord(item.assets)) return undefined;
+  let changed = 0;
+  const assets: Record<string, StacAsset> = {};
+  for (const [key, asset] of Object.entries(item.assets)) {
+    const row = rows.get(key);
+    if (!row || !isRecord(asset)) {
+      assets[key] = asset;
+      continue;
+    }
+    assets[key] = change(asset, row);
+    changed++;
+  }
+  return changed === 0 ? undefined : { assets, changed };
+}
+
+/**
+ * The asset with `alternate[key]` set to `reference` (other alternates kept).
+ *
+ * @param asset The asset.
+ * @param key The alternate key.
+ * @param reference The alternate asset.
+ * @returns The new asset.
+ */
+export function withAlternate(
+  asset: StacAsset,
+  key: string,
+  reference: Record<string, unknown>,
+): StacAsset {
+  const alternate = isRecord(asset.alternate) ? { ...asset.alternate } : {};
+  alternate[key] = reference;
+  return { ...asset, alternate };
 }
 
 /** Options of {@linkcode enrichItem}. */
@@ -202,19 +246,9 @@ export function enrichItem(
   index: LockIndex,
   options: EnrichOptions = {},
 ): ItemChange {
-  const rows = index.get(item.id);
-  if (!rows || !isRecord(item.assets)) return { item, assets: 0 };
   const alternateKey = options.alternateKey;
   let fileUsed = false;
-  let alternateUsed = false;
-  let changed = 0;
-  const assets: Record<string, StacAsset> = {};
-  for (const [key, asset] of Object.entries(item.assets)) {
-    const row = rows.get(key);
-    if (!row || !isRecord(asset)) {
-      assets[key] = asset;
-      continue;
-    }
+  const locked = changeLockedAssets(item, index, (asset, row) => {
     const out: StacAsset = { ...asset };
     if (row.size_bytes !== null) {
       out["file:size"] = row.size_bytes;
@@ -224,16 +258,13 @@ export function enrichItem(
       out["file:checksum"] = row.checksum;
       fileUsed = true;
     }
-    if (alternateKey !== undefined) {
-      const alternate = isRecord(asset.alternate) ? { ...asset.alternate } : {};
-      alternate[alternateKey] = alternateOfLockRow(row, options);
-      out.alternate = alternate;
-      alternateUsed = true;
-    }
-    assets[key] = out;
-    changed++;
-  }
-  if (changed === 0) return { item, assets: 0 };
+    return alternateKey === undefined
+      ? out
+      : withAlternate(out, alternateKey, alternateOfLockRow(row, options));
+  });
+  if (!locked) return { item, assets: 0 };
+  const { assets, changed } = locked;
+  const alternateUsed = alternateKey !== undefined;
   let extensions = item.stac_extensions;
   if (fileUsed) extensions = withExtension(extensions, FILE_EXTENSION);
   if (alternateUsed) extensions = withExtension(extensions, ALTERNATE_ASSETS_EXTENSION);

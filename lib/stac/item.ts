@@ -86,13 +86,27 @@ export class StacInputError extends SyntaxError {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/**
+ * Whether a parsed JSON value is an object (not null, not an array).
+ *
+ * @example
+ * ```ts
+ * import { isJsonObject } from "./item.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isJsonObject({}), true);
+ * equal(isJsonObject([]), false);
+ * ```
+ *
+ * @param value The value.
+ * @returns True for an object.
+ */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function checkGeometry(geometry: unknown, path: string): string | undefined {
   if (geometry === null) return undefined;
-  if (!isObject(geometry)) return `${path} is not an object or null`;
+  if (!isJsonObject(geometry)) return `${path} is not an object or null`;
   const type = geometry.type;
   if (typeof type !== "string" || !GEOMETRY_TYPES.includes(type)) {
     return `${path} has unknown type ${JSON.stringify(type ?? null)}`;
@@ -128,7 +142,7 @@ function checkGeometry(geometry: unknown, path: string): string | undefined {
  * @returns The problem, or undefined.
  */
 export function itemProblem(value: unknown): string | undefined {
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     return Array.isArray(value)
       ? "Item is a JSON array, not an object (one Item per line or array element)"
       : "Item is not a JSON object";
@@ -143,14 +157,14 @@ export function itemProblem(value: unknown): string | undefined {
   if (!("geometry" in value)) return `Item ${id} has no "geometry"`;
   const g = checkGeometry(value.geometry, "geometry");
   if (g) return `Item ${id}: ${g}`;
-  if (!isObject(value.properties)) return `Item ${id}: "properties" is not an object`;
+  if (!isJsonObject(value.properties)) return `Item ${id}: "properties" is not an object`;
   if (value.bbox !== undefined && value.bbox !== null && !Array.isArray(value.bbox)) {
     return `Item ${id}: "bbox" is not an array`;
   }
   if (value.links !== undefined && !Array.isArray(value.links)) {
     return `Item ${id}: "links" is not an array`;
   }
-  if (value.assets !== undefined && !isObject(value.assets)) {
+  if (value.assets !== undefined && !isJsonObject(value.assets)) {
     return `Item ${id}: "assets" is not an object`;
   }
   return undefined;
