@@ -5,6 +5,7 @@
  * @module
  */
 import * as arrow from "apache-arrow";
+import { recordBatchesToIpc } from "../arrow_ipc.ts";
 import {
   LOCK_COLUMNS,
   LOCK_SCHEMA_METADATA,
@@ -12,9 +13,6 @@ import {
   missingLockColumns,
   toLockRow,
 } from "./schema.ts";
-
-/** The IPC end-of-stream marker: continuation token and a zero length. */
-const EOS_BYTES = 8;
 
 /**
  * The Arrow schema of a lock: strings everywhere, `size_bytes` int64,
@@ -117,38 +115,15 @@ export function lockRowsToIpc(
 ): ReadableStream<Uint8Array> {
   // Pull-based: one batch is encoded per read, so a slow reader slows the
   // source, and a failing source errors the stream with its own error.
-  const schemaOnly = arrow.tableToIPC(new arrow.Table(lockArrowSchema()), "stream");
-  const headerLength = schemaOnly.byteLength - EOS_BYTES;
-  let iterator: AsyncIterator<LockRow[]> | Iterator<LockRow[]> | undefined;
-  let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      iterator ??= Symbol.asyncIterator in batches
-        ? batches[Symbol.asyncIterator]()
-        : (batches as Iterable<LockRow[]>)[Symbol.iterator]();
-      const next = await iterator.next();
-      if (next.done) {
-        if (!started) controller.enqueue(schemaOnly.subarray(0, headerLength));
-        controller.enqueue(schemaOnly.subarray(headerLength));
-        controller.close();
-        return;
-      }
-      if (next.value.length === 0) {
-        if (!started) controller.enqueue(schemaOnly.subarray(0, headerLength));
-        started = true;
-        return;
-      }
-      const bytes = arrow.tableToIPC(
-        new arrow.Table([lockRowsToRecordBatch(next.value)]),
-        "stream",
-      );
-      controller.enqueue(bytes.subarray(started ? headerLength : 0, bytes.byteLength - EOS_BYTES));
-      started = true;
-    },
-    async cancel(reason) {
-      await iterator?.return?.(reason);
-    },
-  });
+  return recordBatchesToIpc(lockArrowSchema(), recordBatchesOf(batches));
+}
+
+async function* recordBatchesOf(
+  batches: AsyncIterable<LockRow[]> | Iterable<LockRow[]>,
+): AsyncIterable<arrow.RecordBatch> {
+  for await (const rows of batches) {
+    if (rows.length > 0) yield lockRowsToRecordBatch(rows);
+  }
 }
 
 /**
