@@ -6,7 +6,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { S3Store } from "../lib/stores/s3.ts";
-import { liveEnv, uniqueName } from "./_live.ts";
+import { liveEnv, liveS3, uniqueName } from "./_live.ts";
 import { patternStream, sha256Of } from "./store_conformance.ts";
 
 const AWS = "/usr/bin/aws";
@@ -20,10 +20,7 @@ const haveCli = await Deno.stat(AWS).then(() => true, () => false);
 if (env) {
   const bucket = uniqueName("ferry-aws");
   const store = new S3Store({
-    bucket,
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+    ...liveS3(bucket)!,
     partSizeBytes: 5 * MiB,
   });
   const size = 20 * MiB;

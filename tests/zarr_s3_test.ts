@@ -5,22 +5,13 @@
 import { equal } from "node:assert/strict";
 import { S3Store } from "../lib/stores/s3.ts";
 import { ZarrStore } from "../lib/zarr/store.ts";
-import { liveEnv, uniqueName } from "./_live.ts";
+import { liveS3, uniqueName } from "./_live.ts";
 import { runZarrStoreCases, zarritaRoundTrip } from "./zarr_store_cases.ts";
 
-const env = liveEnv(
-  ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const,
-  "the S3 test server",
-);
+const s3 = liveS3(uniqueName("ferry-zarr-s3"));
 
-if (env) {
-  const bucket = uniqueName("ferry-zarr-s3");
-  const objects = new S3Store({
-    bucket,
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
-  });
+if (s3) {
+  const objects = new S3Store(s3);
 
   runZarrStoreCases({
     name: "ZarrStore over S3Store",

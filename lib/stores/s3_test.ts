@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
-import { liveEnv, uniqueName } from "../../tests/_live.ts";
+import { liveEnv, liveS3, uniqueName } from "../../tests/_live.ts";
 import { patternStream, runStoreConformance, sha256Of } from "../../tests/store_conformance.ts";
 import {
   ConflictError,
@@ -97,10 +97,7 @@ function throws(fn: () => unknown, kind: new (...a: never[]) => Error, pattern: 
 if (env) {
   const bucket = uniqueName("ferry-s3");
   const base: S3StoreOptions = {
-    bucket,
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+    ...liveS3(bucket)!,
     partSizeBytes: 5 * MiB,
     multipartThresholdBytes: 8 * MiB,
   };
