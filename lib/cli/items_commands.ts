@@ -13,6 +13,7 @@ import {
   writeText,
 } from "./command.ts";
 import type { ParsedArgs } from "./parse_args.ts";
+import type * as arrow from "apache-arrow";
 import {
   decodeItemsBatch,
   DEFAULT_BATCH_SIZE,
@@ -20,12 +21,12 @@ import {
   itemMatcher,
   itemsFromJson,
   type ItemsToArrowOptions,
-  itemsToIpc,
   itemsToRecordBatches,
-  ndjsonItemChunks,
+  ndjsonToRecordBatches,
   Preview,
   readIpcBatches,
   readItemsParquet,
+  recordBatchesToIpc,
   type StacItem,
   writeArrowAsItemsParquet,
 } from "../stac/mod.ts";
@@ -73,19 +74,34 @@ async function inputOf(
  * @param options `batchSize`: regroup the arrays into record batches of that many items.
  * @returns The exit code.
  */
-export async function emitItems(
+export function emitItems(
   batches: AsyncIterable<StacItem[]>,
   io: CommandIO,
   options: ItemsToArrowOptions = {},
 ): Promise<number> {
+  return emitRecordBatches(itemsToRecordBatches(batches, options), io);
+}
+
+/**
+ * Writes record batches of items to stdout: a preview on a terminal, else an
+ * Arrow IPC stream.
+ *
+ * @param records The schema and batches (once the schema is known).
+ * @param io Standard streams.
+ * @returns The exit code.
+ */
+async function emitRecordBatches(
+  records: Promise<{ schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }>,
+  io: CommandIO,
+): Promise<number> {
+  const { schema, batches } = await records;
   if (io.stdoutIsTerminal) {
-    const { schema, batches: records } = await itemsToRecordBatches(batches, options);
     const preview = new Preview();
     preview.setSchema(schema);
-    for await (const batch of records) preview.add(batch);
+    for await (const batch of batches) preview.add(batch);
     await writeText(io.stdout, preview.render());
   } else {
-    await itemsToIpc(batches, options).pipeTo(io.stdout, { preventClose: true });
+    await recordBatchesToIpc(schema, batches).pipeTo(io.stdout, { preventClose: true });
   }
   return EXIT.ok;
 }
@@ -153,9 +169,8 @@ const fromNdjson: Command = {
   async run(args, io) {
     const batchSize = batchSizeOf(args);
     const { stream, source } = await inputOf(args, io);
-    // Items go into the record batch being built as they are parsed.
-    const chunks = ndjsonItemChunks(stream, { source, filters: filtersOf(args) });
-    return emitItems(chunks, io, { batchSize });
+    const filters = filtersOf(args);
+    return emitRecordBatches(ndjsonToRecordBatches(stream, { source, filters, batchSize }), io);
   },
 };
 

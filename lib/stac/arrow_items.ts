@@ -18,7 +18,28 @@
  */
 import * as arrow from "apache-arrow";
 import type { GeoJSON, StacItem } from "./item.ts";
-import { geometryToWkb, wkbToGeometry } from "./wkb.ts";
+import { geometryToWkb, lastGeometryWkb, readGeometryJson, wkbToGeometry } from "./wkb.ts";
+import {
+  type Appender,
+  appenderOf,
+  ByteValues,
+  Checkpoint,
+  Numbers,
+  type Plan,
+  readObject,
+  TimestampAppender,
+  Validity,
+} from "./column_builders.ts";
+import { isNull, numberValue, scanNumber, skipWhitespace } from "./json_scan.ts";
+import {
+  chooseDatetimeFormat,
+  datetimeFits,
+  type DatetimeFormat,
+  formatDatetimeMicros,
+  instantMicros,
+} from "./datetime.ts";
+
+export { type DatetimeFormat, formatDatetimeMicros, parseDatetimeMicros } from "./datetime.ts";
 
 /** The column holding, per row, the JSON of what did not fit the schema. */
 export const OVERFLOW_COLUMN = "ferry:overflow";
@@ -108,15 +129,6 @@ function observe(s: Shape, v: unknown): Shape {
 }
 
 // -------------------------------------------------------------------- plans
-
-type Plan =
-  | { k: "bool" | "int" | "num" | "str" | "json"; conv: boolean }
-  | { k: "ts"; fmt: DatetimeFormat; conv: true }
-  | { k: "list"; e: Plan; conv: boolean }
-  | { k: "struct"; f: [string, Plan][]; names: Set<string>; conv: boolean };
-
-/** How a timestamp column is written back as text. */
-export type DatetimeFormat = "auto" | "ms" | "us";
 
 /**
  * Lists and structs nested deeper than this are JSON text: the Parquet
@@ -218,192 +230,6 @@ function planOfField(field: arrow.Field): Plan | undefined {
     default:
       return undefined;
   }
-}
-
-// ---------------------------------------------------------------- datetimes
-
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
-
-/**
- * The instant of any RFC 3339 datetime (`T` or `t` or a space between date
- * and time, `Z`, `z` or a `±HH:MM` offset, any number of fraction digits) in
- * microseconds since the epoch, digits below a microsecond dropped; outside
- * 1685–2255 the microseconds are a double's nearest (not a safe integer).
- *
- * @param text The text.
- * @returns Microseconds, or undefined when it is not such a datetime.
- */
-function instantMicros(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const year = +m[1]!;
-  const month = +m[2]!;
-  const day = +m[3]!;
-  const hour = +m[4]!;
-  const minute = +m[5]!;
-  const second = +m[6]!;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (
-    month < 1 || month > 12 || day < 1 ||
-    day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!) || hour > 23 || minute > 59 ||
-    second > 60
-  ) return undefined;
-  const date = new Date(0);
-  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0–99 as 1900–1999.
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  let ms = date.getTime();
-  if (m[8] !== undefined) {
-    const hours = +m[9]!;
-    const minutes = +m[10]!;
-    if (hours > 23 || minutes > 59) return undefined;
-    ms -= (m[8] === "-" ? -1 : 1) * (hours * 60 + minutes) * 60_000;
-  }
-  const us = ms * 1000 + Number((m[7] ?? "").padEnd(6, "0").slice(0, 6));
-  return Number.isFinite(us) ? us : undefined;
-}
-
-/**
- * Parses an RFC 3339 UTC datetime (`...Z`) into microseconds since the epoch.
- *
- * @example
- * ```ts
- * import { parseDatetimeMicros } from "./arrow_items.ts";
- * import { equal } from "node:assert/strict";
- * equal(parseDatetimeMicros("1970-01-01T00:00:01.5Z"), 1_500_000);
- * equal(parseDatetimeMicros("1970-01-01T02:00:00+02:00"), undefined);
- * ```
- *
- * @param text The text.
- * @returns Microseconds, or undefined when it is not such a datetime, has
- *   sub-microsecond digits or is outside the safe integers (1685–2255).
- */
-export function parseDatetimeMicros(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m || text.charCodeAt(text.length - 1) !== 90 /* Z */ || text.charCodeAt(10) !== 84) {
-    return undefined;
-  }
-  if (m[7] !== undefined && (m[7].length > 9 || !/^0*$/.test(m[7].slice(6)))) return undefined;
-  const us = instantMicros(text);
-  return us !== undefined && Number.isSafeInteger(us) ? us : undefined;
-}
-
-/**
- * Formats microseconds since the epoch as RFC 3339 UTC text.
- *
- * @example
- * ```ts
- * import { formatDatetimeMicros } from "./arrow_items.ts";
- * import { equal } from "node:assert/strict";
- * equal(formatDatetimeMicros(1_500_000, "auto"), "1970-01-01T00:00:01.500000Z");
- * equal(formatDatetimeMicros(1_000_000, "auto"), "1970-01-01T00:00:01Z");
- * equal(formatDatetimeMicros(1_500_000, "ms"), "1970-01-01T00:00:01.500Z");
- * ```
- *
- * @param us Microseconds.
- * @param fmt `auto`: no fraction on whole seconds, else 6 digits (as pystac);
- *   `ms`: always 3 digits; `us`: always 6 digits.
- * @returns The text.
- */
-export function formatDatetimeMicros(us: number, fmt: DatetimeFormat): string {
-  const ms = Math.floor(us / 1000);
-  const sub = us - ms * 1000;
-  const iso = new Date(ms).toISOString();
-  if (fmt === "ms" && sub === 0) return iso;
-  if (fmt === "auto" && us % 1_000_000 === 0) return iso.slice(0, 19) + "Z";
-  return iso.slice(0, 23) + String(sub).padStart(3, "0") + "Z";
-}
-
-function datetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
-  const quick = quickDatetimeFits(v, fmt);
-  if (quick !== undefined) return quick;
-  const us = parseDatetimeMicros(v);
-  return us !== undefined && formatDatetimeMicros(us, fmt) === v ? us : undefined;
-}
-
-/** `text.slice(at, at + count)` as a number when all digits, else -1. */
-function digitsAt(text: string, at: number, count: number): number {
-  let n = 0;
-  for (let i = at; i < at + count; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * {@linkcode datetimeFits} without a regex or a `Date` for the usual
- * `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z` (years 1000–9999): the microseconds
- * when the text certainly round-trips in `fmt`, else undefined (then the
- * general check decides).
- */
-function quickDatetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
-  const len = v.length;
-  if (
-    (len !== 20 && len !== 24 && len !== 27) || v.charCodeAt(len - 1) !== 90 /* Z */ ||
-    v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84 ||
-    v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58
-  ) return undefined;
-  const year = digitsAt(v, 0, 4);
-  const month = digitsAt(v, 5, 2);
-  const day = digitsAt(v, 8, 2);
-  const hour = digitsAt(v, 11, 2);
-  const minute = digitsAt(v, 14, 2);
-  const second = digitsAt(v, 17, 2);
-  if (
-    year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
-    minute < 0 || minute > 59 || second < 0 || second > 59
-  ) return undefined;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
-  let frac = 0;
-  if (len !== 20) {
-    if (v.charCodeAt(19) !== 46 /* . */) return undefined;
-    frac = digitsAt(v, 20, len - 21);
-    if (frac < 0) return undefined;
-  }
-  // Which texts formatDatetimeMicros gives back, per format.
-  if (fmt === "auto" && !(len === 20 || (len === 27 && frac !== 0))) return undefined;
-  if (fmt === "ms" && !(len === 24 || (len === 27 && frac % 1000 !== 0))) return undefined;
-  if (fmt === "us" && len !== 27) return undefined;
-  const us = Date.UTC(year, month - 1, day, hour, minute, second) * 1000 +
-    (len === 24 ? frac * 1000 : frac);
-  return Number.isSafeInteger(us) ? us : undefined;
-}
-
-/**
- * The text format of a timestamp column for these values: the first that
- * gives back every text; else, when every value is an RFC 3339 datetime (with
- * an offset, 1–9 fraction digits, a year outside 1685–2255, ...), the one
- * that gives back the most (the column holds each instant, the overflow the
- * texts it does not give back); else undefined (a text column).
- */
-function chooseDatetimeFormat(values: unknown[]): DatetimeFormat | undefined {
-  const formats = ["auto", "ms", "us"] as const;
-  for (const fmt of formats) {
-    if (
-      values.every((v) =>
-        v === null || v === undefined ||
-        (typeof v === "string" && datetimeFits(v, fmt) !== undefined)
-      )
-    ) {
-      return fmt;
-    }
-  }
-  const counts = [0, 0, 0];
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    if (typeof v !== "string" || instantMicros(v) === undefined) return undefined;
-    for (let f = 0; f < formats.length; f++) {
-      if (datetimeFits(v, formats[f]!) !== undefined) counts[f]!++;
-    }
-  }
-  const best = counts.indexOf(Math.max(...counts));
-  return formats[best];
 }
 
 // ------------------------------------------------------------------ fitting
@@ -805,6 +631,9 @@ export class ItemsEncoder {
 /** Takes one row's value of a column; may put what does not fit into the row's rest. */
 type ColumnWriter = {
   add(item: StacItem, rest: Rest): void;
+  appendNull(): void;
+  /** The value's JSON bytes at `b[i]`: the index after them, or -1 when they do not fit. */
+  read(b: Uint8Array, i: number): number;
   finish(): arrow.Data;
 };
 
@@ -821,6 +650,9 @@ class Rest {
   }
 }
 
+const utf8Encoder = new TextEncoder();
+const FEATURE = utf8Encoder.encode('"Feature"');
+
 /**
  * Items into the columns of one record batch, one item at a time (see
  * {@linkcode ItemsEncoder.builder}).
@@ -830,6 +662,20 @@ export class ItemsBatchBuilder {
   readonly #writers: ColumnWriter[];
   readonly #overflow: Appender;
   readonly #propertyNames: Set<string>;
+  readonly #checkpoint = new Checkpoint();
+  /** Item keys read from bytes: `type`, `properties`, then the core columns. */
+  readonly #itemKeys: Uint8Array[];
+  readonly #itemReaders: { read(b: Uint8Array, i: number): number }[];
+  readonly #itemSeen: Uint32Array;
+  readonly #propertyKeys: Uint8Array[];
+  readonly #propertyWriters: ColumnWriter[];
+  readonly #propertySeen: Uint32Array;
+  readonly #coreWriters: ColumnWriter[];
+  readonly #idKey: number;
+  readonly #geometryKey: number;
+  readonly #linksKey: number;
+  readonly #assetsKey: number;
+  #stamp = 0;
   #length = 0;
 
   /**
@@ -841,14 +687,54 @@ export class ItemsBatchBuilder {
     this.#schema = schema;
     this.#propertyNames = propertyNames;
     this.#writers = [];
+    const checkpoint = this.#checkpoint;
     let overflow: Appender | undefined;
+    const core: [string, ColumnWriter][] = [];
+    const properties: [string, ColumnWriter][] = [];
     for (const column of columns) {
       if (column.kind === "overflow") {
-        overflow = appenderOf({ k: "str", conv: false }, column.field.type);
-        this.#writers.push({ add() {}, finish: () => overflow!.finish() });
-      } else this.#writers.push(columnWriter(column));
+        overflow = appenderOf({ k: "str", conv: false }, column.field.type, checkpoint);
+        const o = overflow;
+        this.#writers.push({
+          add() {},
+          appendNull() {},
+          read: () => -1,
+          finish: () => o.finish(),
+        });
+      } else {
+        const writer = columnWriter(column, checkpoint);
+        this.#writers.push(writer);
+        (column.kind === "property" ? properties : core).push([column.name, writer]);
+      }
     }
-    this.#overflow = overflow ?? appenderOf({ k: "str", conv: false }, new arrow.Utf8());
+    this.#overflow = overflow ??
+      appenderOf({ k: "str", conv: false }, new arrow.Utf8(), checkpoint);
+    this.#coreWriters = core.map(([, w]) => w);
+    this.#propertyWriters = properties.map(([, w]) => w);
+    this.#propertyKeys = properties.map(([name]) => utf8Encoder.encode(name));
+    this.#propertySeen = new Uint32Array(properties.length);
+    this.#itemKeys = ["type", "properties", ...core.map(([name]) => name)].map((name) =>
+      utf8Encoder.encode(name)
+    );
+    this.#itemReaders = [
+      { read: (b, i) => (FEATURE.every((c, k) => b[i + k] === c) ? i + FEATURE.length : -1) },
+      { read: (b, i) => this.#readProperties(b, i) },
+      ...core.map(([name, w]) => ({
+        read: name === "links"
+          ? (b: Uint8Array, i: number) => (b[i] === 0x5b ? w.read(b, i) : -1)
+          : name === "assets"
+          ? (b: Uint8Array, i: number) => (b[i] === 0x7b ? w.read(b, i) : -1)
+          : name === "id"
+          ? (b: Uint8Array, i: number) => (b[i] === 0x22 && b[i + 1] !== 0x22 ? w.read(b, i) : -1)
+          : (b: Uint8Array, i: number) => w.read(b, i),
+      })),
+    ];
+    this.#itemSeen = new Uint32Array(this.#itemKeys.length);
+    const keyOf = (name: string) => 2 + core.findIndex(([n]) => n === name);
+    this.#idKey = keyOf("id");
+    this.#geometryKey = keyOf("geometry");
+    this.#linksKey = keyOf("links");
+    this.#assetsKey = keyOf("assets");
   }
 
   /** Rows added so far. */
@@ -879,6 +765,69 @@ export class ItemsBatchBuilder {
   }
 
   /**
+   * Adds the item of one NDJSON line as the next row, read from its bytes
+   * without building the item, when it is a valid Item whose every value
+   * fits the schema as it is (no overflow). Otherwise nothing is added and
+   * the caller parses the line and calls {@linkcode ItemsBatchBuilder.add}.
+   *
+   * @example
+   * ```ts
+   * import { ItemsEncoder } from "./arrow_items.ts";
+   * import { equal } from "node:assert/strict";
+   * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a", geometry: null,
+   *   properties: { n: 1 }, links: [], assets: {} };
+   * const builder = ItemsEncoder.infer([item]).builder();
+   * const line = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+   * equal(builder.addJsonLine(line({ ...item, id: "b" })), true);
+   * equal(builder.addJsonLine(line({ ...item, properties: { n: "text" } })), false);
+   * equal(builder.finish().numRows, 1);
+   * ```
+   *
+   * @param line The line (nothing else: reading stops at its end).
+   * @returns Whether the item was added.
+   */
+  addJsonLine(line: Uint8Array): boolean {
+    this.#checkpoint.save();
+    const stamp = ++this.#stamp;
+    const seen = this.#itemSeen;
+    let end = readObject(
+      line,
+      skipWhitespace(line, 0),
+      this.#itemKeys,
+      seen,
+      stamp,
+      this.#itemReaders,
+    );
+    if (end >= 0) end = skipWhitespace(line, end);
+    if (
+      end !== line.length || seen[0] !== stamp || seen[1] !== stamp ||
+      seen[this.#idKey] !== stamp || seen[this.#geometryKey] !== stamp
+    ) {
+      this.#checkpoint.restore();
+      return false;
+    }
+    const core = this.#coreWriters;
+    for (let j = 0; j < core.length; j++) if (seen[j + 2] !== stamp) core[j]!.appendNull();
+    const props = this.#propertyWriters;
+    const propSeen = this.#propertySeen;
+    for (let j = 0; j < props.length; j++) if (propSeen[j] !== stamp) props[j]!.appendNull();
+    this.#overflow.appendNull();
+    this.#length++;
+    return true;
+  }
+
+  #readProperties(b: Uint8Array, i: number): number {
+    return readObject(
+      b,
+      i,
+      this.#propertyKeys,
+      this.#propertySeen,
+      this.#stamp,
+      this.#propertyWriters,
+    );
+  }
+
+  /**
    * Finishes the batch (the builder is not to be used afterwards).
    *
    * @returns The record batch of the rows added.
@@ -895,112 +844,41 @@ export class ItemsBatchBuilder {
   }
 }
 
-function columnWriter(column: Column): ColumnWriter {
+function columnWriter(column: Column, checkpoint: Checkpoint): ColumnWriter {
   switch (column.kind) {
     case "overflow":
       throw new TypeError("The overflow column has no writer of its own");
-    case "geometry": {
-      const wkbs: (Uint8Array | null)[] = [];
-      let total = 0;
-      return {
-        add(item, rest) {
-          const g = item.geometry;
-          if (g === null || g === undefined) {
-            wkbs.push(null);
-            return;
-          }
-          const extras = geometryExtras(g);
-          const wkb = extras === "all" ? undefined : geometryToWkb(g);
-          if (wkb === undefined) rest.of().geometry = g;
-          else if (extras !== undefined && extras !== "all") rest.of().geometry = extras;
-          wkbs.push(wkb ?? null);
-          if (wkb) total += wkb.length;
-        },
-        finish: () => binaryData(column.field.type as arrow.Binary, wkbs, total),
-      };
-    }
-    case "bbox": {
-      const cols: number[][] = Array.from({ length: column.z ? 6 : 4 }, () => []);
-      const boxes: (number[] | null)[] = [];
-      return {
-        add(item, rest) {
-          const v = item.bbox;
-          const ok = Array.isArray(v) && v.every((x) => typeof x === "number") &&
-            (v.length === 4 || (v.length === 6 && column.z));
-          if (v !== undefined && v !== null && !ok) rest.of().bbox = v;
-          if (!ok) {
-            boxes.push(null);
-            for (const c of cols) c.push(0);
-          } else if (v.length === 6) {
-            boxes.push(v);
-            for (let j = 0; j < 6; j++) cols[j]!.push(v[j]!);
-          } else if (column.z) {
-            // A 2D bbox in a 3D column: z values stay null.
-            boxes.push(v);
-            cols[0]!.push(v[0]!);
-            cols[1]!.push(v[1]!);
-            cols[2]!.push(0);
-            cols[3]!.push(v[2]!);
-            cols[4]!.push(v[3]!);
-            cols[5]!.push(0);
-          } else {
-            boxes.push(v);
-            for (let j = 0; j < 4; j++) cols[j]!.push(v[j]!);
-          }
-        },
-        finish: () =>
-          bboxData(
-            column.field.type as arrow.Struct,
-            boxes,
-            cols.map((c) => Float64Array.from(c)),
-            column.z,
-          ),
-      };
-    }
+    case "geometry":
+      return geometryWriter(column.field.type as arrow.Binary, checkpoint);
+    case "bbox":
+      return bboxWriter(column.field.type as arrow.Struct, column.z, checkpoint);
     default: {
       const { plan, name } = column;
       const isProp = column.kind === "property";
       if (plan.k === "ts") {
-        const values: number[] = [];
-        const valid = new Validity();
+        const out = new TimestampAppender(plan.fmt, checkpoint);
         const fmt = plan.fmt;
         return {
           add(item, rest) {
             const v = isProp ? item.properties?.[name] : item[name];
             const us = typeof v === "string" ? datetimeFits(v, fmt) : undefined;
-            if (us === undefined) {
-              if (v === null || v === undefined) {
-                valid.push(false);
-                values.push(0);
-                return;
-              }
-              // Not given back by the column's format: the exact value goes to
-              // the overflow, the column still holds the instant when it is one.
-              rest.props()[name] = v;
-              const instant = typeof v === "string" ? instantMicros(v) : undefined;
-              valid.push(instant !== undefined);
-              values.push(instant ?? 0);
-            } else {
-              valid.push(true);
-              values.push(us);
+            if (us !== undefined || v === null || v === undefined) {
+              out.append(v);
+              return;
             }
+            // Not given back by the column's format: the exact value goes to
+            // the overflow, the column still holds the instant when it is one.
+            rest.props()[name] = v;
+            const instant = typeof v === "string" ? instantMicros(v) : undefined;
+            out.valid.push(instant !== undefined);
+            out.values.push(instant ?? 0);
           },
-          finish() {
-            const data = new BigInt64Array(values.length);
-            const words = new Int32Array(data.buffer);
-            for (let i = 0; i < values.length; i++) setInt64(words, i, values[i]!);
-            const fields = valid.fields();
-            return arrow.makeData({
-              type: new arrow.TimestampMicrosecond("UTC"),
-              length: fields.length,
-              nullCount: fields.nullCount,
-              nullBitmap: valid.bytes.subarray(0, (fields.length + 7) >> 3),
-              data,
-            });
-          },
+          appendNull: () => out.appendNull(),
+          read: (b, i) => out.read(b, i),
+          finish: () => out.finish(),
         };
       }
-      const out = appenderOf(plan, column.field.type);
+      const out = appenderOf(plan, column.field.type, checkpoint);
       const fit = fitterOf(plan);
       return {
         add(item, rest) {
@@ -1014,336 +892,121 @@ function columnWriter(column: Column): ColumnWriter {
             out.append(part.value);
           }
         },
+        appendNull: () => out.appendNull(),
+        read: (b, i) => out.read(b, i),
         finish: () => out.finish(),
       };
     }
   }
 }
 
-const textEncoder = new TextEncoder();
-
-/**
- * The values and offsets of a string column, taken a string at a time and
- * encoded a few thousand at a time: the strings themselves (e.g. of parsed
- * JSON) are let go while still young instead of living as long as the batch.
- */
-class Utf8Buffer {
-  static readonly FLUSH = 2048;
-  #texts: string[] = [];
-  #bytes = new Uint8Array(1024);
-  #size = 0;
-  #offsets: number[] = [0];
-
-  push(text: string): void {
-    this.#texts.push(text);
-    if (this.#texts.length === Utf8Buffer.FLUSH) this.#flush();
-  }
-
-  #flush(): void {
-    const texts = this.#texts;
-    if (texts.length === 0) return;
-    this.#texts = [];
-    const { offsets, bytes } = encodeTexts(texts);
-    if (this.#size + bytes.byteLength > this.#bytes.byteLength) {
-      const grown = new Uint8Array(
-        Math.max(this.#bytes.byteLength * 2, this.#size + bytes.byteLength),
-      );
-      grown.set(this.#bytes.subarray(0, this.#size));
-      this.#bytes = grown;
-    }
-    this.#bytes.set(bytes, this.#size);
-    for (let i = 1; i < offsets.length; i++) this.#offsets.push(this.#size + offsets[i]!);
-    this.#size += bytes.byteLength;
-  }
-
-  finish(): { offsets: Int32Array; bytes: Uint8Array } {
-    this.#flush();
-    return { offsets: Int32Array.from(this.#offsets), bytes: this.#bytes.subarray(0, this.#size) };
-  }
-}
-
-/**
- * UTF-8 offsets and bytes of a string column. ASCII columns, the usual
- * case, take one `encodeInto` for all values.
- */
-function encodeTexts(texts: readonly string[]): { offsets: Int32Array; bytes: Uint8Array } {
-  const n = texts.length;
-  let total = 0;
-  for (let i = 0; i < n; i++) total += texts[i]!.length;
-  const offsets = new Int32Array(n + 1);
-  const joined = texts.join("");
-  const ascii = new Uint8Array(total);
-  const done = textEncoder.encodeInto(joined, ascii);
-  if (done.read === joined.length && done.written === total) {
-    let o = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = o += texts[i]!.length;
-    return { offsets, bytes: ascii };
-  }
-  let bytes = new Uint8Array(Math.max(64, total * 3));
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    const text = texts[i]!;
-    if (text !== "") {
-      const max = text.length * 3;
-      if (o + max > bytes.length) {
-        const grown = new Uint8Array(Math.max(bytes.length * 2, o + max));
-        grown.set(bytes.subarray(0, o));
-        bytes = grown;
+function geometryWriter(type: arrow.Binary, checkpoint: Checkpoint): ColumnWriter {
+  const valid = new Validity(checkpoint);
+  const out = new ByteValues(checkpoint);
+  const push = (wkb: Uint8Array | undefined) => {
+    valid.push(wkb !== undefined);
+    if (wkb === undefined) out.pushText("");
+    else out.pushBytes(wkb, 0, wkb.length);
+  };
+  return {
+    add(item, rest) {
+      const g = item.geometry;
+      if (g === null || g === undefined) {
+        push(undefined);
+        return;
       }
-      o += textEncoder.encodeInto(text, bytes.subarray(o)).written;
-    }
-    offsets[i + 1] = o;
-  }
-  return { offsets, bytes: bytes.subarray(0, o) };
-}
-
-function validity(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: number } {
-  const bitmap = new Uint8Array((values.length + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) nullCount++;
-    else bitmap[i >> 3]! |= 1 << (i & 7);
-  }
-  return { bitmap, nullCount };
-}
-
-/** Takes fitting (unconverted) values of a plan one by one into Arrow buffers. */
-interface Appender {
-  append(v: unknown): void;
-  finish(): arrow.Data;
-}
-
-/** A validity bitmap built one value at a time. */
-class Validity {
-  bytes = new Uint8Array(64);
-  length = 0;
-  nulls = 0;
-
-  push(valid: boolean): void {
-    const i = this.length++;
-    if ((i >> 3) >= this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    if (valid) this.bytes[i >> 3]! |= 1 << (i & 7);
-    else this.nulls++;
-  }
-
-  /** The `makeData` fields of this validity. */
-  fields(): { length: number; nullCount: number; nullBitmap: Uint8Array | undefined } {
-    return {
-      length: this.length,
-      nullCount: this.nulls,
-      nullBitmap: this.nulls > 0 ? this.bytes.subarray(0, (this.length + 7) >> 3) : undefined,
-    };
-  }
-}
-
-/**
- * An appender writing a plan's values straight into one buffer per leaf
- * (strings, numbers, offsets, validity): no per-row arrays in between.
- */
-function appenderOf(plan: Plan, type: arrow.DataType): Appender {
-  const valid = new Validity();
-  switch (plan.k) {
-    case "str":
-    case "json": {
-      const json = plan.k === "json";
-      const out = new Utf8Buffer();
-      return {
-        append(v) {
-          if (v === null || v === undefined) {
-            valid.push(false);
-            out.push("");
-          } else {
-            valid.push(true);
-            out.push(json ? JSON.stringify(v) : v as string);
-          }
-        },
-        finish() {
-          const { offsets, bytes } = out.finish();
-          return arrow.makeData({
-            ...valid.fields(),
-            type: type as arrow.Utf8,
-            valueOffsets: offsets,
-            data: bytes,
-          });
-        },
-      };
-    }
-    case "num":
-    case "int":
-    case "ts": {
-      const values: number[] = [];
-      const fmt = plan.k === "ts" ? plan.fmt : "auto";
-      return {
-        append(v) {
-          if (v === null || v === undefined) {
-            valid.push(false);
-            values.push(0);
-          } else {
-            valid.push(true);
-            values.push(plan.k === "ts" ? datetimeFits(v as string, fmt) ?? 0 : v as number);
-          }
-        },
-        finish() {
-          if (plan.k === "num") {
-            return arrow.makeData({
-              ...valid.fields(),
-              type: type as arrow.Float64,
-              data: Float64Array.from(values),
-            });
-          }
-          const data = new BigInt64Array(values.length);
-          const words = new Int32Array(data.buffer);
-          for (let i = 0; i < values.length; i++) setInt64(words, i, values[i]!);
-          return arrow.makeData({ ...valid.fields(), type: type as arrow.Int64, data });
-        },
-      };
-    }
-    case "bool": {
-      const bits = new Validity();
-      return {
-        append(v) {
-          valid.push(v !== null && v !== undefined);
-          bits.push(v === true);
-        },
-        finish() {
-          const data = bits.bytes.subarray(0, (bits.length + 7) >> 3);
-          return arrow.makeData({ ...valid.fields(), type: type as arrow.Bool, data });
-        },
-      };
-    }
-    case "list": {
-      const offsets: number[] = [0];
-      const child = appenderOf(plan.e, (type as arrow.List).children[0]!.type);
-      let count = 0;
-      return {
-        append(v) {
-          if (v === null || v === undefined) valid.push(false);
-          else {
-            valid.push(true);
-            const list = v as unknown[];
-            for (let i = 0; i < list.length; i++) child.append(list[i]);
-            count += list.length;
-          }
-          offsets.push(count);
-        },
-        finish() {
-          return arrow.makeData({
-            ...valid.fields(),
-            type: type as arrow.List,
-            valueOffsets: Int32Array.from(offsets),
-            child: child.finish(),
-          });
-        },
-      };
-    }
-    case "struct": {
-      const fields = (type as arrow.Struct).children;
-      const names = plan.f.map(([name]) => name);
-      const children = plan.f.map(([, p], j) => appenderOf(p, fields[j]!.type));
-      const m = children.length;
-      return {
-        append(v) {
-          if (v === null || v === undefined) {
-            valid.push(false);
-            for (let j = 0; j < m; j++) children[j]!.append(null);
-          } else {
-            valid.push(true);
-            const o = v as Record<string, unknown>;
-            for (let j = 0; j < m; j++) children[j]!.append(o[names[j]!]);
-          }
-        },
-        finish() {
-          return arrow.makeData({
-            ...valid.fields(),
-            type: type as arrow.Struct,
-            children: children.map((c) => c.finish()),
-          });
-        },
-      };
-    }
-  }
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Writes safe integer `v` as the `i`-th int64 of `words` (no BigInt). */
-function setInt64(words: Int32Array, i: number, v: number): void {
-  const high = Math.floor(v / 4294967296);
-  const low = v - high * 4294967296;
-  if (LITTLE_ENDIAN) {
-    words[2 * i] = low | 0;
-    words[2 * i + 1] = high | 0;
-  } else {
-    new DataView(words.buffer).setBigInt64(i * 8, BigInt(v), false);
-  }
-}
-
-/** A Binary column from byte arrays (null where missing). */
-function binaryData(
-  type: arrow.Binary,
-  values: readonly (Uint8Array | null)[],
-  total: number,
-): arrow.Data {
-  const n = values.length;
-  const { bitmap, nullCount } = validity(values);
-  const offsets = new Int32Array(n + 1);
-  const bytes = new Uint8Array(total);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v) {
-      bytes.set(v, o);
-      o += v.length;
-    }
-    offsets[i + 1] = o;
-  }
-  return arrow.makeData({
-    type,
-    length: n,
-    nullCount,
-    nullBitmap: nullCount > 0 ? bitmap : undefined,
-    valueOffsets: offsets,
-    data: bytes,
-  });
+      const extras = geometryExtras(g);
+      const wkb = extras === "all" ? undefined : geometryToWkb(g);
+      if (wkb === undefined) rest.of().geometry = g;
+      else if (extras !== undefined && extras !== "all") rest.of().geometry = extras;
+      push(wkb);
+    },
+    appendNull: () => push(undefined),
+    read(b, i) {
+      if (isNull(b, i)) {
+        push(undefined);
+        return i + 4;
+      }
+      const end = readGeometryJson(b, i);
+      if (end < 0) return -1;
+      const wkb = lastGeometryWkb();
+      valid.push(true);
+      out.pushBytes(wkb, 0, wkb.length);
+      return end;
+    },
+    finish() {
+      const { offsets, bytes } = out.finish();
+      return arrow.makeData({ ...valid.fields(), type, valueOffsets: offsets, data: bytes });
+    },
+  };
 }
 
 /** The bbox struct column; a 2D box in a 3D column has null z values. */
-function bboxData(
-  type: arrow.Struct,
-  boxes: readonly (number[] | null)[],
-  cols: Float64Array[],
-  z: boolean,
-): arrow.Data {
-  const n = boxes.length;
-  const { bitmap, nullCount } = validity(boxes);
-  const children = type.children.map((field, j) => {
-    let childBitmap = nullCount > 0 ? bitmap : undefined;
-    let childNulls = nullCount;
-    if (z && (j === 2 || j === 5)) {
-      const zs = validity(boxes.map((b) => (b && b.length === 6 ? b : null)));
-      childBitmap = zs.nullCount > 0 ? zs.bitmap : undefined;
-      childNulls = zs.nullCount;
-    }
-    return arrow.makeData({
-      type: field.type as arrow.Float64,
-      length: n,
-      nullCount: childNulls,
-      nullBitmap: childBitmap,
-      data: cols[j]!,
-    });
-  });
-  return arrow.makeData({
-    type,
-    length: n,
-    nullCount,
-    nullBitmap: nullCount > 0 ? bitmap : undefined,
-    children,
-  });
+function bboxWriter(type: arrow.Struct, z: boolean, checkpoint: Checkpoint): ColumnWriter {
+  const valid = new Validity(checkpoint);
+  const zValid = new Validity(checkpoint);
+  const cols = Array.from({ length: z ? 6 : 4 }, () => new Numbers(checkpoint));
+  const box = new Float64Array(6);
+  const push = (v: ArrayLike<number> | undefined) => {
+    valid.push(v !== undefined);
+    zValid.push(v !== undefined && v.length === 6);
+    if (v === undefined) { for (const c of cols) c.push(0); }
+    else if (v.length === 6) { for (let j = 0; j < 6; j++) cols[j]!.push(v[j]!); }
+    else if (z) {
+      cols[0]!.push(v[0]!);
+      cols[1]!.push(v[1]!);
+      cols[2]!.push(0);
+      cols[3]!.push(v[2]!);
+      cols[4]!.push(v[3]!);
+      cols[5]!.push(0);
+    } else for (let j = 0; j < 4; j++) cols[j]!.push(v[j]!);
+  };
+  return {
+    add(item, rest) {
+      const v = item.bbox;
+      const ok = Array.isArray(v) && v.every((x) => typeof x === "number") &&
+        (v.length === 4 || (v.length === 6 && z));
+      if (v !== undefined && v !== null && !ok) rest.of().bbox = v;
+      push(ok ? v : undefined);
+    },
+    appendNull: () => push(undefined),
+    read(b, i) {
+      if (isNull(b, i)) {
+        push(undefined);
+        return i + 4;
+      }
+      if (b[i] !== 0x5b) return -1;
+      let n = 0;
+      i = skipWhitespace(b, i + 1);
+      for (;;) {
+        i = scanNumber(b, i);
+        if (i < 0 || n === 6) return -1;
+        box[n++] = numberValue;
+        i = skipWhitespace(b, i);
+        if (b[i] === 0x5d) break;
+        if (b[i] !== 0x2c) return -1;
+        i = skipWhitespace(b, i + 1);
+      }
+      if (n !== 4 && !(n === 6 && z)) return -1;
+      push(n === 6 ? box : box.subarray(0, 4));
+      return i + 1;
+    },
+    finish() {
+      const fields = valid.fields();
+      const zFields = zValid.fields();
+      const children = type.children.map((field, j) => {
+        const f = z && (j === 2 || j === 5) ? zFields : fields;
+        return arrow.makeData({
+          type: field.type as arrow.Float64,
+          length: f.length,
+          nullCount: f.nullCount,
+          nullBitmap: f.nullBitmap,
+          data: cols[j]!.float64(),
+        });
+      });
+      return arrow.makeData({ ...fields, type, children });
+    },
+  };
 }
 
 /**

@@ -409,6 +409,34 @@ export async function* ndjsonItemChunks(
   if (batch.length > 0) yield chunk();
 }
 
+const lineDecoder = new TextDecoder();
+
+/**
+ * The item of one NDJSON line, checked, or undefined for a blank line.
+ *
+ * @example
+ * ```ts
+ * import { parseNdjsonLine } from "./json_input.ts";
+ * import { equal, throws } from "node:assert/strict";
+ * const line = (s: string) => new TextEncoder().encode(s);
+ * equal(parseNdjsonLine(line(" "), { source: "x", line: 1 }), undefined);
+ * throws(() => parseNdjsonLine(line("{"), { source: "x", line: 7 }), /x:7/);
+ * ```
+ *
+ * @param bytes The line's bytes (UTF-8, invalid sequences read as U+FFFD).
+ * @param position The source and line number, for errors.
+ * @returns The item, or undefined.
+ * @throws {StacInputError} When the line is not JSON or not an Item.
+ */
+export function parseNdjsonLine(
+  bytes: Uint8Array,
+  position: { source: string; line: number },
+): StacItem | undefined {
+  const text = lineDecoder.decode(bytes);
+  if (text.trim() === "") return undefined;
+  return validateItem(parseJson(text, position), position);
+}
+
 const chunkLines = new WeakMap<StacItem[], string[]>();
 
 /**

@@ -40,6 +40,7 @@ export {
   STAC_GEOPARQUET_VERSION,
 } from "./arrow_items.ts";
 export * from "./ipc.ts";
+export * from "./ndjson_batches.ts";
 export * from "./geoparquet.ts";
 export * from "./preview.ts";
 export * from "./enrich.ts";

@@ -5,6 +5,14 @@
  * @module
  */
 import type { GeoJSON } from "./item.ts";
+import {
+  findName,
+  numberValue,
+  scanNumber,
+  scanString,
+  skipWhitespace,
+  stringFlags,
+} from "./json_scan.ts";
 
 const CODES: Record<string, number> = {
   Point: 1,
@@ -335,4 +343,220 @@ export function geometryBbox(geometry: GeoJSON): number[] | undefined {
   };
   visit(geometry);
   return b[0] === Infinity ? undefined : b;
+}
+
+// ------------------------------------------------- GeoJSON bytes to WKB
+
+const utf8Encoder = new TextEncoder();
+const JSON_TYPES = [
+  "Point",
+  "LineString",
+  "Polygon",
+  "MultiPoint",
+  "MultiLineString",
+  "MultiPolygon",
+]
+  .map((name) => utf8Encoder.encode(name));
+/** How many arrays deep the numbers of each type's coordinates are. */
+const LEAF_DEPTH = [1, 2, 3, 2, 3, 4];
+const GEOMETRY_JSON_KEYS = ["type", "coordinates"].map((name) => utf8Encoder.encode(name));
+
+let coords = new Float64Array(256);
+let coordCount = 0;
+/** Element counts of the arrays above the positions, in document order. */
+let counts = new Int32Array(64);
+let countCount = 0;
+let leafDepth = 0;
+let dimension = 0;
+let wkb = new Uint8Array(1024);
+let wkbView = new DataView(wkb.buffer);
+let wkbSize = 0;
+
+/**
+ * Reads the GeoJSON geometry object at `b[i]` (its JSON bytes) and encodes it
+ * as {@linkcode geometryToWkb} would; get the bytes with
+ * {@linkcode lastGeometryWkb}. Handles the six simple types with 2 or 3
+ * dimensions and no empty arrays or other keys; anything else gives -1 (then
+ * parse the geometry and use {@linkcode geometryToWkb}).
+ *
+ * @example
+ * ```ts
+ * import { geometryToWkb, lastGeometryWkb, readGeometryJson } from "./wkb.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const g = { type: "Polygon" as const, coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] };
+ * const bytes = new TextEncoder().encode(JSON.stringify(g));
+ * deepEqual(readGeometryJson(bytes, 0), bytes.length);
+ * deepEqual(lastGeometryWkb(), geometryToWkb(g));
+ * ```
+ *
+ * @param b The JSON bytes (reading stops at their end).
+ * @param i The index of `{`.
+ * @returns The index after `}`, or -1.
+ */
+export function readGeometryJson(b: Uint8Array, i: number): number {
+  if (b[i] !== 0x7b) return -1;
+  coordCount =
+    countCount =
+    leafDepth =
+    dimension =
+      0;
+  let type = -1;
+  let hasCoordinates = false;
+  i = skipWhitespace(b, i + 1);
+  for (;;) {
+    const keyEnd = scanString(b, i);
+    if (keyEnd < 0 || stringFlags !== 0) return -1;
+    const key = findName(GEOMETRY_JSON_KEYS, b, i + 1, keyEnd - 1, 0);
+    i = skipWhitespace(b, keyEnd);
+    if (key < 0 || b[i] !== 0x3a) return -1;
+    i = skipWhitespace(b, i + 1);
+    if (key === 0) {
+      const end = scanString(b, i);
+      if (type >= 0 || end < 0 || stringFlags !== 0) return -1;
+      type = findName(JSON_TYPES, b, i + 1, end - 1, 0);
+      if (type < 0) return -1;
+      i = end;
+    } else {
+      if (hasCoordinates || b[i] !== 0x5b) return -1;
+      i = readCoordinates(b, i, 1);
+      if (i < 0) return -1;
+      hasCoordinates = true;
+    }
+    i = skipWhitespace(b, i);
+    if (b[i] === 0x7d) break;
+    if (b[i] !== 0x2c) return -1;
+    i = skipWhitespace(b, i + 1);
+  }
+  if (type < 0 || !hasCoordinates || leafDepth !== LEAF_DEPTH[type]) return -1;
+  writeWkb(type);
+  return i + 1;
+}
+
+/**
+ * The WKB of the geometry last read by {@linkcode readGeometryJson} (valid
+ * until the next call).
+ *
+ * @returns The bytes.
+ */
+export function lastGeometryWkb(): Uint8Array {
+  return wkb.subarray(0, wkbSize);
+}
+
+/** Reads the array at `b[i]`, `depth` arrays deep: a position or an array of arrays. */
+function readCoordinates(b: Uint8Array, i: number, depth: number): number {
+  if (depth > 4) return -1;
+  i = skipWhitespace(b, i + 1);
+  if (b[i] === 0x5b) {
+    if (countCount === counts.length) {
+      const grown = new Int32Array(counts.length * 2);
+      grown.set(counts);
+      counts = grown;
+    }
+    const slot = countCount++;
+    let n = 0;
+    for (;;) {
+      i = readCoordinates(b, i, depth + 1);
+      if (i < 0) return -1;
+      n++;
+      i = skipWhitespace(b, i);
+      if (b[i] === 0x5d) break;
+      if (b[i] !== 0x2c) return -1;
+      i = skipWhitespace(b, i + 1);
+      if (b[i] !== 0x5b) return -1;
+    }
+    counts[slot] = n;
+    return i + 1;
+  }
+  if (leafDepth === 0) leafDepth = depth;
+  else if (leafDepth !== depth) return -1;
+  let n = 0;
+  for (;;) {
+    i = scanNumber(b, i);
+    if (i < 0) return -1;
+    if (coordCount === coords.length) {
+      const grown = new Float64Array(coords.length * 2);
+      grown.set(coords);
+      coords = grown;
+    }
+    coords[coordCount++] = numberValue;
+    n++;
+    i = skipWhitespace(b, i);
+    if (b[i] === 0x5d) break;
+    if (b[i] !== 0x2c) return -1;
+    i = skipWhitespace(b, i + 1);
+  }
+  if (dimension === 0) {
+    if (n !== 2 && n !== 3) return -1;
+    dimension = n;
+  } else if (n !== dimension) return -1;
+  return i + 1;
+}
+
+function writeWkb(type: number): void {
+  const dim = dimension;
+  const max = 9 * (countCount + 1) + (5 + 8 * dim) * (coordCount / dim);
+  if (wkb.length < max) {
+    wkb = new Uint8Array(Math.max(max, wkb.length * 2));
+    wkbView = new DataView(wkb.buffer);
+  }
+  const view = wkbView;
+  const zCode = dim === 3 ? 1000 : 0;
+  let o = 0;
+  let k = 0;
+  let c = 0;
+  const header = (code: number) => {
+    wkb[o] = 1;
+    view.setUint32(o + 1, code + zCode, true);
+    o += 5;
+  };
+  const count = (n: number) => {
+    view.setUint32(o, n, true);
+    o += 4;
+    return n;
+  };
+  const point = () => {
+    for (let d = 0; d < dim; d++) {
+      view.setFloat64(o, coords[c++]!, true);
+      o += 8;
+    }
+  };
+  const points = () => {
+    for (let n = count(counts[k++]!); n > 0; n--) point();
+  };
+  switch (type) {
+    case 0:
+      header(1);
+      point();
+      break;
+    case 1:
+      header(2);
+      points();
+      break;
+    case 2:
+      header(3);
+      for (let r = count(counts[k++]!); r > 0; r--) points();
+      break;
+    case 3:
+      header(4);
+      for (let n = count(counts[k++]!); n > 0; n--) {
+        header(1);
+        point();
+      }
+      break;
+    case 4:
+      header(5);
+      for (let n = count(counts[k++]!); n > 0; n--) {
+        header(2);
+        points();
+      }
+      break;
+    case 5:
+      header(6);
+      for (let n = count(counts[k++]!); n > 0; n--) {
+        header(3);
+        for (let r = count(counts[k++]!); r > 0; r--) points();
+      }
+      break;
+  }
+  wkbSize = o;
 }
