@@ -51,21 +51,136 @@ export function lockArrowSchema(): arrow.Schema {
  */
 export function lockRowsToRecordBatch(rows: readonly LockRow[]): arrow.RecordBatch {
   const schema = lockArrowSchema();
-  const children = schema.fields.map((field) => {
-    const name = field.name as keyof LockRow;
-    const values = rows.map((row) => {
-      const v = row[name];
-      return name === "size_bytes" && v !== null ? BigInt(v as number) : v;
-    });
-    return arrow.vectorFromArray(values, field.type).data[0]!;
-  });
+  const length = rows.length;
+  // One pass over the rows, each field read by name (no lookup by a
+  // computed key per value), into one array per column.
+  const itemId = new Array<string>(length);
+  const assetKey = new Array<string>(length);
+  const storeType = new Array<string>(length);
+  const container = new Array<string | null>(length);
+  const endpoint = new Array<string | null>(length);
+  const key = new Array<string>(length);
+  const size = new Array<number | null>(length);
+  const etag = new Array<string | null>(length);
+  const lastModified = new Array<string | null>(length);
+  const checksum = new Array<string | null>(length);
+  for (let i = 0; i < length; i++) {
+    const row = rows[i]!;
+    itemId[i] = row.item_id;
+    assetKey[i] = row.asset_key;
+    storeType[i] = row.store_type;
+    container[i] = row.store_container;
+    endpoint[i] = row.store_endpoint_url;
+    key[i] = row.key;
+    size[i] = row.size_bytes;
+    etag[i] = row.etag;
+    lastModified[i] = row.last_modified;
+    checksum[i] = row.checksum;
+  }
+  const columns: Record<(typeof LOCK_COLUMNS)[number], arrow.Data> = {
+    item_id: utf8Data(itemId, "item_id"),
+    asset_key: utf8Data(assetKey, "asset_key"),
+    store_type: utf8Data(storeType, "store_type"),
+    store_container: utf8Data(container, "store_container"),
+    store_endpoint_url: utf8Data(endpoint, "store_endpoint_url"),
+    key: utf8Data(key, "key"),
+    size_bytes: int64Data(size),
+    etag: utf8Data(etag, "etag"),
+    last_modified: utf8Data(lastModified, "last_modified"),
+    checksum: utf8Data(checksum, "checksum"),
+  };
   const data = arrow.makeData({
     type: new arrow.Struct(schema.fields),
-    length: rows.length,
+    length,
     nullCount: 0,
-    children,
+    children: LOCK_COLUMNS.map((name) => columns[name]),
   });
   return new arrow.RecordBatch(schema, data);
+}
+
+const encoder = new TextEncoder();
+
+/** A validity bitmap with every bit set (rows `0..length-1` valid). */
+function allValid(length: number): Uint8Array {
+  return new Uint8Array((length + 7) >> 3).fill(255);
+}
+
+/**
+ * One string column as Arrow `Utf8` data, built directly: the column's
+ * strings joined and encoded at once, and encoded one by one only when
+ * they are not all ASCII.
+ */
+function utf8Data(values: readonly (string | null)[], name: string): arrow.Data<arrow.Utf8> {
+  const length = values.length;
+  const offsets = new Int32Array(length + 1);
+  const parts: string[] = [];
+  let bitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  let total = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    if (value === null) {
+      bitmap ??= allValid(length);
+      bitmap[i >> 3]! &= ~(1 << (i & 7));
+      nullCount++;
+    } else {
+      parts.push(value);
+      total += value.length;
+    }
+    offsets[i + 1] = total;
+  }
+  // UTF-8 is one byte per UTF-16 unit exactly when every character is ASCII.
+  let bytes = encoder.encode(parts.join(""));
+  if (bytes.byteLength !== total) {
+    const encoded = parts.map((part) => encoder.encode(part));
+    total = 0;
+    for (let i = 0, p = 0; i < length; i++) {
+      if (values[i] !== null) total += encoded[p++]!.byteLength;
+      offsets[i + 1] = total;
+    }
+    bytes = new Uint8Array(total);
+    let at = 0;
+    for (const part of encoded) {
+      bytes.set(part, at);
+      at += part.byteLength;
+    }
+  }
+  if (total > 0x7fffffff) {
+    throw new RangeError(`Column "${name}" of ${length} lock rows is too large: ${total} bytes`);
+  }
+  return arrow.makeData({
+    type: new arrow.Utf8(),
+    length,
+    nullCount,
+    nullBitmap: bitmap ?? null,
+    valueOffsets: offsets,
+    data: bytes,
+  });
+}
+
+/** Whole numbers (or nulls) as Arrow `Int64` data. */
+function int64Data(values: readonly (number | null)[]): arrow.Data<arrow.Int64> {
+  const length = values.length;
+  const out = new BigInt64Array(length);
+  let bitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    if (value === null) {
+      bitmap ??= allValid(length);
+      bitmap[i >> 3]! &= ~(1 << (i & 7));
+      nullCount++;
+    } else {
+      out[i] = BigInt(value);
+    }
+  }
+  return arrow.makeData({
+    type: new arrow.Int64(),
+    length,
+    nullCount,
+    nullBitmap: bitmap ?? null,
+    data: out,
+  });
 }
 
 /**

@@ -120,6 +120,9 @@ export function safeHref(row: LockRow): string {
 
 /** Origins (`https://host`) already parsed once, with their store type. */
 const checkedOrigins = new Map<string, "http" | "https">();
+/** The origin of the last href located (hrefs of a catalog mostly share a few). */
+let lastOrigin = "";
+let lastOriginType: "http" | "https" = "https";
 
 /**
  * `parseHref` for a plain `http(s)://host/path[?query]` href without a URL
@@ -132,20 +135,30 @@ function quickHttpLocation(href: string): Location | undefined {
   if (start === 0 || UNUSUAL_HREF.test(href)) return undefined;
   const slash = href.indexOf("/", start);
   if (slash === -1) return undefined;
-  const query = href.indexOf("?");
+  const query = href.indexOf("?", start);
   if (query !== -1 && query < slash) return undefined;
-  const origin = href.slice(0, slash);
-  let type = checkedOrigins.get(origin);
-  if (type === undefined) {
-    let parsed: Location;
-    try {
-      parsed = parseHref(`${origin}/`);
-    } catch {
-      return undefined;
+  let origin: string;
+  let type: "http" | "https" | undefined;
+  if (slash === lastOrigin.length && href.startsWith(lastOrigin)) {
+    // The same string as the last row's container: no slice, no lookup.
+    origin = lastOrigin;
+    type = lastOriginType;
+  } else {
+    origin = href.slice(0, slash);
+    type = checkedOrigins.get(origin);
+    if (type === undefined) {
+      let parsed: Location;
+      try {
+        parsed = parseHref(`${origin}/`);
+      } catch {
+        return undefined;
+      }
+      if (parsed.store_type !== "http" && parsed.store_type !== "https") return undefined;
+      if (checkedOrigins.size > 10_000) checkedOrigins.clear();
+      checkedOrigins.set(origin, type = parsed.store_type);
     }
-    if (parsed.store_type !== "http" && parsed.store_type !== "https") return undefined;
-    if (checkedOrigins.size > 10_000) checkedOrigins.clear();
-    checkedOrigins.set(origin, type = parsed.store_type);
+    lastOrigin = origin;
+    lastOriginType = type;
   }
   if (query !== -1) {
     // A non-empty query: the whole href is the container (as parseHref does).
@@ -183,7 +196,19 @@ const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]+:/;
  * @returns True for a relative href.
  */
 export function isRelativeHref(href: string): boolean {
-  return !href.startsWith("/") && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(href);
+  // As !/^\// and !/^[a-zA-Z][a-zA-Z0-9+.-]*:/, without a regular expression.
+  const first = href.charCodeAt(0) | 0x20;
+  if (first < 0x61 || first > 0x7a) return href.charCodeAt(0) !== 0x2f;
+  for (let i = 1; i < href.length; i++) {
+    const c = href.charCodeAt(i);
+    if (c === 0x3a) return false; // ":" ends a scheme
+    const lower = c | 0x20;
+    if (
+      !((lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b ||
+        c === 0x2e || c === 0x2d)
+    ) return true;
+  }
+  return true;
 }
 
 /**
@@ -305,52 +330,102 @@ function sizeOf(value: unknown): number | null {
  * @throws {TypeError} For an href that does not parse.
  */
 export function lockRowsOfItem(item: LockableItem, options: LockRowsOptions = {}): LockRow[] {
-  const keys = options.assetKeys && options.assetKeys.length > 0
-    ? new Set(options.assetKeys)
-    : undefined;
   const rows: LockRow[] = [];
+  pushLockRows(item, options, assetKeySet(options), rows);
+  return rows;
+}
+
+/**
+ * The unprobed lock rows of items, in item and asset order: what
+ * {@linkcode lockRowsOfItem} gives for each, in one array.
+ *
+ * @example
+ * ```ts
+ * import { lockRowsOfItems } from "./derive.ts";
+ * import { equal } from "node:assert/strict";
+ * const rows = lockRowsOfItems([
+ *   { id: "a", assets: { data: { href: "s3://bucket/a.tif" } } },
+ *   { id: "b", assets: { data: { href: "/data/b.tif" } } },
+ * ]);
+ * equal(rows.map((r) => r.item_id).join(), "a,b");
+ * ```
+ *
+ * @param items The items.
+ * @param options Asset selection.
+ * @returns The rows.
+ * @throws {TypeError} For an href that does not parse.
+ */
+export function lockRowsOfItems(
+  items: readonly LockableItem[],
+  options: LockRowsOptions = {},
+): LockRow[] {
+  const keys = assetKeySet(options);
+  const rows: LockRow[] = [];
+  for (const item of items) pushLockRows(item, options, keys, rows);
+  return rows;
+}
+
+function assetKeySet(options: LockRowsOptions): Set<string> | undefined {
+  return options.assetKeys && options.assetKeys.length > 0 ? new Set(options.assetKeys) : undefined;
+}
+
+function pushLockRows(
+  item: LockableItem,
+  options: LockRowsOptions,
+  keys: Set<string> | undefined,
+  rows: LockRow[],
+): void {
+  const assets = item.assets;
+  if (!assets) return;
   let self: string | null | undefined;
   let resolve: ((href: string) => string) | undefined;
-  for (const [assetKey, value] of Object.entries(item.assets ?? {})) {
+  for (const assetKey of Object.keys(assets)) {
+    const value = assets[assetKey];
     if (!value || typeof value !== "object") continue;
     const asset = value as LockableAsset;
-    if (typeof asset.href !== "string" || asset.href === "") continue;
-    if (keys && !keys.has(assetKey)) continue;
-    if (!keys && assetKey === METADATA_ASSET_KEY && !options.includeMetadataAssets) continue;
-    let location: Location;
     let href = asset.href;
+    if (typeof href !== "string" || href === "") continue;
+    if (
+      keys ? !keys.has(assetKey) : assetKey === METADATA_ASSET_KEY && !options.includeMetadataAssets
+    ) {
+      continue;
+    }
+    let location: Location | undefined;
     let against = "";
     try {
-      if (isRelativeHref(href)) {
-        if (self === undefined) self = selfHrefOf(item) ?? null;
-        if (self !== null) {
-          against = ` (relative to its self link "${self}")`;
-          resolve ??= relativeResolver(self);
-          href = resolve(href);
+      location = quickHttpLocation(href);
+      if (location === undefined) {
+        if (isRelativeHref(href)) {
+          if (self === undefined) self = selfHrefOf(item) ?? null;
+          if (self !== null) {
+            against = ` (relative to its self link "${self}")`;
+            resolve ??= relativeResolver(self);
+            href = resolve(href);
+          }
         }
+        location = quickHttpLocation(href) ?? parseHref(href);
       }
-      location = quickHttpLocation(href) ?? parseHref(href);
     } catch (error) {
       throw new TypeError(
         redact(`Item "${item.id}", asset "${assetKey}"${against}: ${(error as Error).message}`),
       );
     }
-    const endpoint = normalizeEndpoint(asset.store_endpoint_url ?? null);
-    const size = sizeOf(asset["file:size"]);
+    const endpoint = asset.store_endpoint_url;
     rows.push({
       item_id: item.id,
       asset_key: assetKey,
       store_type: location.store_type,
       store_container: location.store_container,
-      store_endpoint_url: endpoint ?? location.store_endpoint_url,
+      store_endpoint_url:
+        (endpoint === null || endpoint === undefined ? null : normalizeEndpoint(endpoint)) ??
+          location.store_endpoint_url,
       key: location.key,
-      size_bytes: size,
+      size_bytes: sizeOf(asset["file:size"]),
       etag: null,
       last_modified: null,
       checksum: null,
     });
   }
-  return rows;
 }
 
 /**
@@ -448,7 +523,7 @@ export async function* deriveLock(
 ): AsyncIterable<LockRow[]> {
   let seen = 0;
   for await (const batch of items) {
-    const rows = batch.flatMap((item) => lockRowsOfItem(item, options));
+    const rows = lockRowsOfItems(batch, options);
     const probed = await probeLockRows(rows, options, seen);
     seen += probed.length;
     yield probed;

@@ -1,5 +1,5 @@
 import { deepEqual, throws } from "node:assert/strict";
-import { lockRowsOfItem } from "./derive.ts";
+import { isRelativeHref, lockRowsOfItem, lockRowsOfItems } from "./derive.ts";
 import { parseHref } from "../stores/location.ts";
 
 Deno.test("lockRowsOfItem() locates http(s) hrefs exactly as parseHref() does", () => {
@@ -167,4 +167,72 @@ Deno.test("lockRowsOfItem() resolves relative hrefs against https self links as 
       );
     }
   }
+});
+
+Deno.test("isRelativeHref() agrees with the scheme and absolute-path patterns", () => {
+  const hrefs = [
+    "",
+    "a",
+    "./a",
+    "../a",
+    "/a",
+    "//h/a",
+    "a:b",
+    "C:\\x",
+    "c:/x",
+    "s3://b/k",
+    "S3://b/k",
+    "h+t.t-p://x",
+    "1a:b",
+    "a b:c",
+    "a/b:c",
+    "-a:b",
+    "é:x",
+    "ab",
+    "ab:",
+    "@:x",
+    "[x:y",
+    "`a:b",
+    "{a:b",
+    "a@b:c",
+    "a_b:c",
+    "\ud800:x",
+  ];
+  for (const href of hrefs) {
+    const expected = !href.startsWith("/") && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(href);
+    deepEqual(isRelativeHref(href), expected, href);
+  }
+});
+
+Deno.test("lockRowsOfItems() gives each item's rows in order, across alternating origins", () => {
+  const items = [
+    {
+      id: "a",
+      assets: { x: { href: "https://h.example/a.tif" }, y: { href: "http://h.example/b" } },
+    },
+    {
+      id: "b",
+      assets: { x: { href: "https://h.example.org/a" }, y: { href: "https://h.example/c" } },
+    },
+    {
+      id: "c",
+      assets: { x: { href: "https://h.exampl/a" }, metadata: { href: "https://h/m.xml" } },
+    },
+    {
+      id: "d",
+      assets: { x: { href: "./rel.tif" } },
+      links: [{ rel: "self", href: "s3://b/d/item.json" }],
+    },
+  ];
+  const rows = lockRowsOfItems(items);
+  deepEqual(rows, items.flatMap((item) => lockRowsOfItem(item)));
+  deepEqual(rows.map((r) => [r.item_id, r.store_type, r.store_container, r.key]), [
+    ["a", "https", "https://h.example", "a.tif"],
+    ["a", "http", "http://h.example", "b"],
+    ["b", "https", "https://h.example.org", "a"],
+    ["b", "https", "https://h.example", "c"],
+    ["c", "https", "https://h.exampl", "a"],
+    ["d", "s3", "b", "d/rel.tif"],
+  ]);
+  deepEqual(lockRowsOfItems(items, { assetKeys: ["metadata"] }).map((r) => r.item_id), ["c"]);
 });

@@ -20,7 +20,7 @@ import {
 } from "../stac/mod.ts";
 import { mapOrdered } from "../lock/_pool.ts";
 import { type ChecksumAlgorithm, Sha256Stream } from "../lock/checksum.ts";
-import { lockRowLocation, lockRowsOfItem, type ProbeError, probeLock } from "../lock/derive.ts";
+import { lockRowLocation, lockRowsOfItems, type ProbeError, probeLock } from "../lock/derive.ts";
 import { readLockParquet, writeLockParquet } from "../lock/parquet.ts";
 import type { LockRow } from "../lock/schema.ts";
 import { itemAssetPath } from "../lock/layout.ts";
@@ -200,7 +200,7 @@ async function writeContents(
       try {
         for await (const whole of items.batches as AsyncIterable<unknown>) {
           for (const batch of slices(whole)) {
-            const rows = lockItemsOf(batch).flatMap((item) => lockRowsOfItem(item, options));
+            const rows = lockRowsOfItems(lockItemsOf(batch), options);
             // A rejected write means the lock side failed; its error is the one to report.
             await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
             yield batch;
