@@ -120,9 +120,10 @@ export function safeHref(row: LockRow): string {
 
 /** Origins (`https://host`) already parsed once, with their store type. */
 const checkedOrigins = new Map<string, "http" | "https">();
-/** The origin of the last href located (hrefs of a catalog mostly share a few). */
-let lastOrigin = "";
-let lastOriginType: "http" | "https" = "https";
+/** The origins of the last hrefs located, newest first (hrefs of a catalog mostly share a few). */
+const recentOrigins: string[] = [];
+const recentTypes: ("http" | "https")[] = [];
+const RECENT_ORIGINS = 4;
 
 /**
  * `parseHref` for a plain `http(s)://host/path[?query]` href without a URL
@@ -137,13 +138,18 @@ function quickHttpLocation(href: string): Location | undefined {
   if (slash === -1) return undefined;
   const query = href.indexOf("?", start);
   if (query !== -1 && query < slash) return undefined;
-  let origin: string;
+  let origin: string | undefined;
   let type: "http" | "https" | undefined;
-  if (slash === lastOrigin.length && href.startsWith(lastOrigin)) {
-    // The same string as the last row's container: no slice, no lookup.
-    origin = lastOrigin;
-    type = lastOriginType;
-  } else {
+  for (let i = 0; i < recentOrigins.length; i++) {
+    const o = recentOrigins[i]!;
+    if (o.length === slash && href.startsWith(o)) {
+      // The same string as an earlier row's container: no slice, no lookup.
+      origin = o;
+      type = recentTypes[i]!;
+      break;
+    }
+  }
+  if (origin === undefined || type === undefined) {
     origin = href.slice(0, slash);
     type = checkedOrigins.get(origin);
     if (type === undefined) {
@@ -157,8 +163,12 @@ function quickHttpLocation(href: string): Location | undefined {
       if (checkedOrigins.size > 10_000) checkedOrigins.clear();
       checkedOrigins.set(origin, type = parsed.store_type);
     }
-    lastOrigin = origin;
-    lastOriginType = type;
+    recentOrigins.unshift(origin);
+    recentTypes.unshift(type);
+    if (recentOrigins.length > RECENT_ORIGINS) {
+      recentOrigins.pop();
+      recentTypes.pop();
+    }
   }
   if (query !== -1) {
     // A non-empty query: the whole href is the container (as parseHref does).
