@@ -52,42 +52,42 @@ export function lockArrowSchema(): arrow.Schema {
 export function lockRowsToRecordBatch(rows: readonly LockRow[]): arrow.RecordBatch {
   const schema = lockArrowSchema();
   const length = rows.length;
-  // One pass over the rows, each field read by name (no lookup by a
-  // computed key per value), into one array per column.
-  const itemId = new Array<string>(length);
-  const assetKey = new Array<string>(length);
-  const storeType = new Array<string>(length);
-  const container = new Array<string | null>(length);
-  const endpoint = new Array<string | null>(length);
-  const key = new Array<string>(length);
+  const itemId = new Utf8Builder(length);
+  const assetKey = new Utf8Builder(length);
+  const storeType = new Utf8Builder(length);
+  const container = new Utf8Builder(length);
+  const endpoint = new Utf8Builder(length);
+  const key = new Utf8Builder(length);
   const size = new Array<number | null>(length);
-  const etag = new Array<string | null>(length);
-  const lastModified = new Array<string | null>(length);
-  const checksum = new Array<string | null>(length);
+  const etag = new Utf8Builder(length);
+  const lastModified = new Utf8Builder(length);
+  const checksum = new Utf8Builder(length);
+  // One pass over the rows, each field read by name (no lookup by a
+  // computed key per value).
   for (let i = 0; i < length; i++) {
     const row = rows[i]!;
-    itemId[i] = row.item_id;
-    assetKey[i] = row.asset_key;
-    storeType[i] = row.store_type;
-    container[i] = row.store_container;
-    endpoint[i] = row.store_endpoint_url;
-    key[i] = row.key;
+    itemId.add(i, row.item_id);
+    assetKey.add(i, row.asset_key);
+    storeType.add(i, row.store_type);
+    container.add(i, row.store_container);
+    endpoint.add(i, row.store_endpoint_url);
+    key.add(i, row.key);
     size[i] = row.size_bytes;
-    etag[i] = row.etag;
-    lastModified[i] = row.last_modified;
-    checksum[i] = row.checksum;
+    etag.add(i, row.etag);
+    lastModified.add(i, row.last_modified);
+    checksum.add(i, row.checksum);
   }
   const columns: Record<(typeof LOCK_COLUMNS)[number], arrow.Data> = {
-    item_id: utf8Data(itemId, "item_id"),
-    asset_key: utf8Data(assetKey, "asset_key"),
-    store_type: utf8Data(storeType, "store_type"),
-    store_container: utf8Data(container, "store_container"),
-    store_endpoint_url: utf8Data(endpoint, "store_endpoint_url"),
-    key: utf8Data(key, "key"),
+    item_id: itemId.finish("item_id"),
+    asset_key: assetKey.finish("asset_key"),
+    store_type: storeType.finish("store_type"),
+    store_container: container.finish("store_container"),
+    store_endpoint_url: endpoint.finish("store_endpoint_url"),
+    key: key.finish("key"),
     size_bytes: int64Data(size),
-    etag: utf8Data(etag, "etag"),
-    last_modified: utf8Data(lastModified, "last_modified"),
-    checksum: utf8Data(checksum, "checksum"),
+    etag: etag.finish("etag"),
+    last_modified: lastModified.finish("last_modified"),
+    checksum: checksum.finish("checksum"),
   };
   const data = arrow.makeData({
     type: new arrow.Struct(schema.fields),
@@ -110,52 +110,66 @@ function allValid(length: number): Uint8Array {
  * strings joined and encoded at once, and encoded one by one only when
  * they are not all ASCII.
  */
-function utf8Data(values: readonly (string | null)[], name: string): arrow.Data<arrow.Utf8> {
-  const length = values.length;
-  const offsets = new Int32Array(length + 1);
-  const parts: string[] = [];
-  let bitmap: Uint8Array | undefined;
-  let nullCount = 0;
-  let total = 0;
-  for (let i = 0; i < length; i++) {
-    const value = values[i]!;
+class Utf8Builder {
+  readonly #length: number;
+  readonly #offsets: Int32Array;
+  readonly #parts: string[] = [];
+  #bitmap: Uint8Array | undefined;
+  #nullCount = 0;
+  #total = 0;
+
+  constructor(length: number) {
+    this.#length = length;
+    this.#offsets = new Int32Array(length + 1);
+  }
+
+  /** Sets row `i` (rows are added in order). */
+  add(i: number, value: string | null): void {
     if (value === null) {
-      bitmap ??= allValid(length);
-      bitmap[i >> 3]! &= ~(1 << (i & 7));
-      nullCount++;
+      this.#bitmap ??= allValid(this.#length);
+      this.#bitmap[i >> 3]! &= ~(1 << (i & 7));
+      this.#nullCount++;
     } else {
-      parts.push(value);
-      total += value.length;
+      this.#parts.push(value);
+      this.#total += value.length;
     }
-    offsets[i + 1] = total;
+    this.#offsets[i + 1] = this.#total;
   }
-  // UTF-8 is one byte per UTF-16 unit exactly when every character is ASCII.
-  let bytes = encoder.encode(parts.join(""));
-  if (bytes.byteLength !== total) {
-    const encoded = parts.map((part) => encoder.encode(part));
-    total = 0;
-    for (let i = 0, p = 0; i < length; i++) {
-      if (values[i] !== null) total += encoded[p++]!.byteLength;
-      offsets[i + 1] = total;
+
+  finish(name: string): arrow.Data<arrow.Utf8> {
+    const length = this.#length;
+    const offsets = this.#offsets;
+    const parts = this.#parts;
+    let total = this.#total;
+    // UTF-8 is one byte per UTF-16 unit exactly when every character is ASCII.
+    let bytes = encoder.encode(parts.join(""));
+    if (bytes.byteLength !== total) {
+      const encoded = parts.map((part) => encoder.encode(part));
+      const valid = this.#bitmap;
+      total = 0;
+      for (let i = 0, p = 0; i < length; i++) {
+        if (!valid || (valid[i >> 3]! & (1 << (i & 7)))) total += encoded[p++]!.byteLength;
+        offsets[i + 1] = total;
+      }
+      bytes = new Uint8Array(total);
+      let at = 0;
+      for (const part of encoded) {
+        bytes.set(part, at);
+        at += part.byteLength;
+      }
     }
-    bytes = new Uint8Array(total);
-    let at = 0;
-    for (const part of encoded) {
-      bytes.set(part, at);
-      at += part.byteLength;
+    if (total > 0x7fffffff) {
+      throw new RangeError(`Column "${name}" of ${length} lock rows is too large: ${total} bytes`);
     }
+    return arrow.makeData({
+      type: new arrow.Utf8(),
+      length,
+      nullCount: this.#nullCount,
+      nullBitmap: this.#bitmap ?? null,
+      valueOffsets: offsets,
+      data: bytes,
+    });
   }
-  if (total > 0x7fffffff) {
-    throw new RangeError(`Column "${name}" of ${length} lock rows is too large: ${total} bytes`);
-  }
-  return arrow.makeData({
-    type: new arrow.Utf8(),
-    length,
-    nullCount,
-    nullBitmap: bitmap ?? null,
-    valueOffsets: offsets,
-    data: bytes,
-  });
 }
 
 /** Whole numbers (or nulls) as Arrow `Int64` data. */
