@@ -1,9 +1,10 @@
 /**
- * Dropping entries from a Parquet footer's key-value metadata, byte for byte
- * otherwise: parquet-wasm always stores the Arrow schema (`ARROW:schema`)
- * there, which a lock (ferry's or stacpkg's) does not carry. Only the
- * `key_value_metadata` list (field 5 of the Thrift compact `FileMetaData`) is
- * rewritten; every other byte is copied as it is.
+ * Dropping entries from a Parquet footer's key-value metadata (and putting
+ * the rest in key order), byte for byte otherwise: parquet-wasm always stores
+ * the Arrow schema (`ARROW:schema`) there, which a lock (ferry's or
+ * stacpkg's) does not carry. Only the `key_value_metadata` list (field 5 of
+ * the Thrift compact `FileMetaData`) is rewritten; every other byte is copied
+ * as it is.
  *
  * @module
  */
@@ -124,7 +125,8 @@ function keyValueKey(reader: Compact): string | undefined {
 
 /**
  * The Thrift compact-encoded `FileMetaData` without the key-value entries
- * whose key is in `drop`; the same bytes when there is none.
+ * whose key is in `drop`, the others sorted by key (parquet-wasm writes them
+ * in hash-map order, which varies); the same bytes when nothing changes.
  */
 export function dropFooterKeys(metadata: Uint8Array, drop: ReadonlySet<string>): Uint8Array {
   const reader = new Compact(metadata);
@@ -138,20 +140,22 @@ export function dropFooterKeys(metadata: Uint8Array, drop: ReadonlySet<string>):
     const listStart = reader.at;
     const { size, type } = reader.listHeader();
     if (type !== STRUCT) throw new RangeError("Parquet footer has a bad key-value list");
-    const kept: Uint8Array[] = [];
+    const entries: { key: string; bytes: Uint8Array }[] = [];
     for (let i = 0; i < size; i++) {
       const start = reader.at;
-      const key = keyValueKey(reader);
-      if (key === undefined || !drop.has(key)) kept.push(metadata.subarray(start, reader.at));
+      const key = keyValueKey(reader) ?? "";
+      entries.push({ key, bytes: metadata.subarray(start, reader.at) });
     }
-    if (kept.length === size) return metadata;
+    const kept = entries.filter((e) => !drop.has(e.key))
+      .sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    if (kept.length === size && kept.every((e, i) => e === entries[i])) return metadata;
     const header = kept.length < 15
       ? [(kept.length << 4) | STRUCT]
       : [0xf0 | STRUCT, ...varintBytes(kept.length)];
     return concat([
       metadata.subarray(0, listStart),
       new Uint8Array(header),
-      ...kept,
+      ...kept.map((e) => e.bytes),
       metadata.subarray(reader.at),
     ]);
   }
@@ -185,7 +189,7 @@ const HOLD_BYTES = 1 << 20;
 
 /**
  * A stream stage for a whole Parquet file that drops key-value entries from
- * its footer: chunks pass through as they come, except the last ones (the
+ * its footer (see {@linkcode dropFooterKeys}): chunks pass through as they come, except the last ones (the
  * latest chunk and at most {@linkcode HOLD_BYTES} before it), which hold the
  * footer.
  */

@@ -74,15 +74,6 @@ export async function writeLockParquet(
     throw new RangeError(`Invalid row group size ${rowGroupSize}: expected a positive integer`);
   }
   const schema = lockArrowSchema();
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.SNAPPY)
-    .setMaxRowGroupSize(rowGroupSize)
-    .setStatisticsEnabled(
-      options.statistics ?? true ? pw.EnabledStatistics.Chunk : pw.EnabledStatistics.None,
-    )
-    .setCreatedBy("ferry")
-    .setKeyValueMetadata(new Map(Object.entries(LOCK_SCHEMA_METADATA)))
-    .build();
   const iterator = (async function* () {
     yield* batches;
   })();
@@ -109,6 +100,18 @@ export async function writeLockParquet(
     await sink.abort(error).catch(() => {});
     throw error;
   }
+  // Made only now: parquet-wasm's key-value metadata is a hash map whose
+  // order follows how many were made before, and a writer started at the
+  // same time (build's items.parquet) makes its own first, as before.
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.SNAPPY)
+    .setMaxRowGroupSize(rowGroupSize)
+    .setStatisticsEnabled(
+      options.statistics ?? true ? pw.EnabledStatistics.Chunk : pw.EnabledStatistics.None,
+    )
+    .setCreatedBy("ferry")
+    .setKeyValueMetadata(new Map(Object.entries(LOCK_SCHEMA_METADATA)))
+    .build();
   let out: ReadableStream<Uint8Array>;
   if (!more) {
     // No batch: parquet-wasm takes the schema from an empty table.

@@ -116,7 +116,7 @@ Deno.test("writeLockParquet() rejects a row group size that is not a positive in
   }
 });
 
-Deno.test("dropFooterKeys() drops only the named entries and keeps other bytes", async () => {
+Deno.test("dropFooterKeys() drops only the named entries, sorts the others, keeps other bytes", async () => {
   const bytes = await written([[row(1)]]);
   const length = new DataView(bytes.buffer).getUint32(bytes.length - 8, true);
   const footer = bytes.subarray(bytes.length - 8 - length, bytes.length - 8);
@@ -134,4 +134,35 @@ Deno.test("dropFooterKeys() drops only the named entries and keeps other bytes",
   const metadata = parquetMetadata(file);
   deepEqual(metadata.key_value_metadata?.map((kv) => kv.key), ["stacpkg:schema-version"]);
   equal(Number(metadata.num_rows), 1);
+});
+
+/** A Thrift compact `FileMetaData` of just key-value entries (field 5) and `created_by` (field 6). */
+function kvFooter(keys: string[]): Uint8Array {
+  const text = (t: string) => {
+    const b = new TextEncoder().encode(t);
+    return [b.length, ...b];
+  };
+  const list = keys.length < 15 ? [(keys.length << 4) | 12] : [0xfc, keys.length];
+  return new Uint8Array([
+    0x59,
+    ...list,
+    ...keys.flatMap((k) => [0x18, ...text(k), 0x18, ...text(`v-${k}`), 0x00]),
+    0x18,
+    ...text("ferry"),
+    0x00,
+  ]);
+}
+
+Deno.test("dropFooterKeys() sorts the entries it keeps, long lists too", () => {
+  const keys = Array.from({ length: 17 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+  deepEqual(
+    dropFooterKeys(kvFooter(keys.toReversed()), new Set(["k03"])),
+    kvFooter(keys.filter((k) => k !== "k03")),
+  );
+  deepEqual(
+    dropFooterKeys(kvFooter(["b", "ARROW:schema", "a"]), new Set(["ARROW:schema"])),
+    kvFooter(["a", "b"]),
+  );
+  const sorted = kvFooter(["a", "b"]);
+  equal(dropFooterKeys(sorted, new Set(["c"])), sorted);
 });
