@@ -10,6 +10,8 @@
  *   built (the floor of any byte-level reader in JS);
  * - `JSON.parse` of every line (V8's C++ parser; the floor of any reader that
  *   builds items);
+ * - ferry's byte-level reader (`ItemsBatchBuilder.addJsonLine`) taking every
+ *   line into Arrow columns, the schema already known;
  * - parquet-wasm writing ferry's own Arrow batches for those items, with
  *   ferry's settings (ZSTD, dictionaries, statistics) and with the cheapest
  *   ZSTD settings (no dictionaries, no statistics): the only Parquet encoder
@@ -26,6 +28,7 @@
 import { cpuUsage } from "node:process";
 import * as pw from "parquet-wasm";
 import { ipcStreamOfBatch, readIpcBatches } from "../lib/stac/ipc.ts";
+import { ItemsEncoder } from "../lib/stac/arrow_items.ts";
 import { ensureItemsNdjson, writeDuckdbScript } from "./items_bench.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -94,6 +97,29 @@ function parseLines(bytes: Uint8Array): number {
   return items;
 }
 
+/** ferry's byte-level reader: every line into Arrow columns, schema known. */
+function readLinesIntoColumns(bytes: Uint8Array): number {
+  const firstEnd = bytes.indexOf(0x0a);
+  const encoder = ItemsEncoder.infer([
+    JSON.parse(new TextDecoder().decode(bytes.subarray(0, firstEnd))),
+  ]);
+  let builder = encoder.builder();
+  let rows = 0;
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    if (end > start && !builder.addJsonLine(bytes.subarray(start, end))) {
+      throw new Error(`line at byte ${start} does not fit the first item's schema`);
+    }
+    if (builder.length === 64000) {
+      rows += builder.finish().numRows;
+      builder = encoder.builder();
+    }
+    start = end + 1;
+  }
+  return rows + builder.finish().numRows;
+}
+
 async function ferryBatches(ndjson: string, dir: string): Promise<Uint8Array[]> {
   const ipc = `${dir}/items.arrow`;
   const out = await new Deno.Command("bash", {
@@ -144,6 +170,8 @@ if (import.meta.main) {
     const [, scan] = cpuSeconds(() => byteScan(bytes));
     const [parsed, parse] = cpuSeconds(() => parseLines(bytes));
     if (parsed !== count) throw new Error(`parsed ${parsed} items, expected ${count}`);
+    const [read, columns] = cpuSeconds(() => readLinesIntoColumns(bytes));
+    if (read !== count) throw new Error(`read ${read} items, expected ${count}`);
     const streams = await ferryBatches(ndjson, dir);
     // Untimed: the first call pays for compiling and tiering up the wasm.
     writeParquet(streams.slice(0, 1), false);
@@ -154,6 +182,7 @@ if (import.meta.main) {
     console.log("|---|---|");
     console.log(`| bare byte scan of the NDJSON | ${per100k(scan)} |`);
     console.log(`| \`JSON.parse\` of every line | ${per100k(parse)} |`);
+    console.log(`| ferry's byte reader: every line into Arrow columns | ${per100k(columns)} |`);
     console.log(
       `| parquet-wasm, ferry's settings (ZSTD, dictionaries, statistics) | ${
         per100k(parquetFerry)
