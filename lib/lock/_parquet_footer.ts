@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
 const KEY_VALUE_METADATA = 5;
@@ -152,7 +153,7 @@ export function dropFooterKeys(metadata: Uint8Array, drop: ReadonlySet<string>):
     const header = kept.length < 15
       ? [(kept.length << 4) | STRUCT]
       : [0xf0 | STRUCT, ...varintBytes(kept.length)];
-    return concat([
+    return concatBytes([
       metadata.subarray(0, listStart),
       new Uint8Array(header),
       ...kept.map((e) => e.bytes),
@@ -169,18 +170,6 @@ function varintBytes(n: number): number[] {
     n = Math.floor(n / 128);
   }
   out.push(n);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let length = 0;
-  for (const p of parts) length += p.byteLength;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
   return out;
 }
 
@@ -208,7 +197,7 @@ export class DropFooterKeysStream extends TransformStream<Uint8Array, Uint8Array
         }
       },
       flush(controller) {
-        const tail = concat(held);
+        const tail = concatBytes(held);
         held = [];
         const n = tail.byteLength;
         if (n < 12 || MAGIC.some((b, i) => tail[n - 4 + i] !== b)) {
@@ -221,7 +210,7 @@ export class DropFooterKeysStream extends TransformStream<Uint8Array, Uint8Array
         const trailer = new Uint8Array(8);
         new DataView(trailer.buffer).setUint32(0, metadata.byteLength, true);
         trailer.set(MAGIC, 4);
-        controller.enqueue(concat([tail.subarray(0, start), metadata, trailer]));
+        controller.enqueue(concatBytes([tail.subarray(0, start), metadata, trailer]));
       },
     });
   }

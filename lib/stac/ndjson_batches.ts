@@ -18,6 +18,7 @@ import {
   parseNdjsonLine,
 } from "./json_input.ts";
 import type { StacItem } from "./item.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Options of {@linkcode ndjsonToRecordBatches}. */
 export interface NdjsonToArrowOptions {
@@ -110,7 +111,7 @@ class NdjsonBatchReader {
     const next = await this.#chunks.next();
     if (next.done) {
       this.#ended = true;
-      if (this.#carry.length > 0) this.#takeLine(concat(this.#carry));
+      if (this.#carry.length > 0) this.#takeLine(concatBytes(this.#carry));
       this.#carry = [];
       return false;
     }
@@ -123,7 +124,7 @@ class NdjsonBatchReader {
         return true;
       }
       this.#carry.push(chunk.subarray(0, nl));
-      const line = concat(this.#carry);
+      const line = concatBytes(this.#carry);
       this.#carry = [];
       this.#takeLine(line);
       start = nl + 1;
@@ -183,17 +184,4 @@ class NdjsonBatchReader {
       this.#builder = encoder.builder();
     }
   }
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of pieces) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -5,6 +5,7 @@
  */
 import { NotFoundError } from "./errors.ts";
 import type { ListEntry, ObjectMeta, ObjectStore, PutOptions, PutResult } from "./store.ts";
+import { concatBytes } from "../bytes.ts";
 
 /**
  * A one-chunk web stream of `bytes`.
@@ -40,14 +41,7 @@ export async function readAll(
     if (total > limit) throw new RangeError(`Body is larger than the limit of ${limit} bytes`);
     parts.push(chunk);
   }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
