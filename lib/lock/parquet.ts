@@ -14,6 +14,7 @@ import { lockArrowSchema, lockRowsToRecordBatch } from "./arrow.ts";
 import { DropFooterKeysStream } from "./_parquet_footer.ts";
 import { LOCK_COLUMNS, LOCK_SCHEMA_METADATA, type LockRow, missingLockColumns } from "./schema.ts";
 import { toLockRow } from "./schema.ts";
+import { failureGuard } from "../failure_guard.ts";
 
 /** Options of {@linkcode writeLockParquet}. */
 export interface WriteLockParquetOptions {
@@ -138,17 +139,7 @@ export async function writeLockParquet(
   }
   // A failure of the input while the file streams out: the sink gets the
   // failure, not a file that ends early.
-  const guard = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      const f = failed();
-      if (f) controller.error(f.error);
-      else controller.enqueue(chunk);
-    },
-    flush(controller) {
-      const f = failed();
-      if (f) controller.error(f.error);
-    },
-  });
+  const guard = failureGuard(failed);
   try {
     await out.pipeThrough(guard).pipeThrough(new DropFooterKeysStream(new Set([ARROW_SCHEMA_KEY])))
       .pipeTo(sink);

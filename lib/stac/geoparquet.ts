@@ -18,6 +18,7 @@ import {
 import { ipcStreamOfBatch, itemsToRecordBatches, releaseIpcBatch } from "./ipc.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 import { wkbTypeName } from "./wkb.ts";
+import { failureGuard } from "../failure_guard.ts";
 
 /** Options of the Parquet writers. */
 export interface WriteParquetOptions {
@@ -232,17 +233,7 @@ export async function writeRecordBatchesParquet(
     throw failure.error;
   }
   // A failure while the file streams out: stop and report it, not the file.
-  const guard = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      const f = failed();
-      if (f) controller.error(f.error);
-      else controller.enqueue(chunk);
-    },
-    flush(controller) {
-      const f = failed();
-      if (f) controller.error(f.error);
-    },
-  });
+  const guard = failureGuard(failed);
   try {
     await (out as ReadableStream<Uint8Array>).pipeThrough(guard).pipeTo(sink);
   } catch (error) {
