@@ -653,6 +653,12 @@ class Rest {
 const utf8Encoder = new TextEncoder();
 const FEATURE = utf8Encoder.encode('"Feature"');
 
+/** The item's `type` value: exactly `"Feature"`. */
+function readFeature(b: Uint8Array, i: number): number {
+  for (let k = 0; k < FEATURE.length; k++) if (b[i + k] !== FEATURE[k]) return -1;
+  return i + FEATURE.length;
+}
+
 /**
  * Items into the columns of one record batch, one item at a time (see
  * {@linkcode ItemsEncoder.builder}).
@@ -717,7 +723,7 @@ export class ItemsBatchBuilder {
       utf8Encoder.encode(name)
     );
     this.#itemReaders = [
-      { read: (b, i) => (FEATURE.every((c, k) => b[i + k] === c) ? i + FEATURE.length : -1) },
+      { read: readFeature },
       { read: (b, i) => this.#readProperties(b, i) },
       ...core.map(([name, w]) => ({
         read: name === "links"

@@ -75,7 +75,7 @@ class NdjsonBatchReader {
   #ended = false;
   #inference: ItemsSchemaInference | undefined = new ItemsSchemaInference();
   /** The first batch's lines (copied) and their numbers, until the schema is known. */
-  #held: { bytes: Uint8Array; line: number }[] = [];
+  #held: ({ bytes: Uint8Array; line: number } | undefined)[] = [];
   #encoder: ItemsEncoder | undefined;
   #builder: ItemsBatchBuilder | undefined;
   readonly #done: arrow.RecordBatch[] = [];
@@ -173,8 +173,9 @@ class NdjsonBatchReader {
     const held = this.#held;
     this.#held = [];
     for (let i = 0; i < held.length; i++) {
+      // Each line is let go once it is in the columns.
       const { bytes, line } = held[i]!;
-      held[i] = undefined!;
+      held[i] = undefined;
       if (this.#keep !== undefined || !this.#builder.addJsonLine(bytes)) {
         this.#builder.add(parseNdjsonLine(bytes, { source: this.#source, line })!);
       }

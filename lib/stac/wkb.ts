@@ -348,17 +348,10 @@ export function geometryBbox(geometry: GeoJSON): number[] | undefined {
 // ------------------------------------------------- GeoJSON bytes to WKB
 
 const utf8Encoder = new TextEncoder();
-const JSON_TYPES = [
-  "Point",
-  "LineString",
-  "Polygon",
-  "MultiPoint",
-  "MultiLineString",
-  "MultiPolygon",
-]
-  .map((name) => utf8Encoder.encode(name));
-/** How many arrays deep the numbers of each type's coordinates are. */
-const LEAF_DEPTH = [1, 2, 3, 2, 3, 4];
+/** The simple types, at their WKB code minus one (no GeometryCollection). */
+const SIMPLE_TYPES = NAMES.slice(1, 7).map((name) => utf8Encoder.encode(name));
+/** Per WKB code, how many arrays deep the numbers of the coordinates are. */
+const LEAF_DEPTH = [0, 1, 2, 3, 2, 3, 4];
 const GEOMETRY_JSON_KEYS = ["type", "coordinates"].map((name) => utf8Encoder.encode(name));
 
 let coords = new Float64Array(256);
@@ -400,7 +393,7 @@ export function readGeometryJson(b: Uint8Array, i: number): number {
     leafDepth =
     dimension =
       0;
-  let type = -1;
+  let code = 0;
   let hasCoordinates = false;
   i = skipWhitespace(b, i + 1);
   for (;;) {
@@ -412,9 +405,9 @@ export function readGeometryJson(b: Uint8Array, i: number): number {
     i = skipWhitespace(b, i + 1);
     if (key === 0) {
       const end = scanString(b, i);
-      if (type >= 0 || end < 0 || stringFlags !== 0) return -1;
-      type = findName(JSON_TYPES, b, i + 1, end - 1, 0);
-      if (type < 0) return -1;
+      if (code > 0 || end < 0 || stringFlags !== 0) return -1;
+      code = findName(SIMPLE_TYPES, b, i + 1, end - 1, 0) + 1;
+      if (code === 0) return -1;
       i = end;
     } else {
       if (hasCoordinates || b[i] !== 0x5b) return -1;
@@ -427,8 +420,8 @@ export function readGeometryJson(b: Uint8Array, i: number): number {
     if (b[i] !== 0x2c) return -1;
     i = skipWhitespace(b, i + 1);
   }
-  if (type < 0 || !hasCoordinates || leafDepth !== LEAF_DEPTH[type]) return -1;
-  writeWkb(type);
+  if (code === 0 || !hasCoordinates || leafDepth !== LEAF_DEPTH[code]) return -1;
+  writeWkb(code);
   return i + 1;
 }
 
@@ -492,7 +485,7 @@ function readCoordinates(b: Uint8Array, i: number, depth: number): number {
   return i + 1;
 }
 
-function writeWkb(type: number): void {
+function writeWkb(code: number): void {
   const dim = dimension;
   const max = 9 * (countCount + 1) + (5 + 8 * dim) * (coordCount / dim);
   if (wkb.length < max) {
@@ -523,35 +516,30 @@ function writeWkb(type: number): void {
   const points = () => {
     for (let n = count(counts[k++]!); n > 0; n--) point();
   };
-  switch (type) {
-    case 0:
-      header(1);
+  header(code);
+  switch (code) {
+    case 1:
       point();
       break;
-    case 1:
-      header(2);
+    case 2:
       points();
       break;
-    case 2:
-      header(3);
+    case 3:
       for (let r = count(counts[k++]!); r > 0; r--) points();
       break;
-    case 3:
-      header(4);
+    case 4:
       for (let n = count(counts[k++]!); n > 0; n--) {
         header(1);
         point();
       }
       break;
-    case 4:
-      header(5);
+    case 5:
       for (let n = count(counts[k++]!); n > 0; n--) {
         header(2);
         points();
       }
       break;
-    case 5:
-      header(6);
+    case 6:
       for (let n = count(counts[k++]!); n > 0; n--) {
         header(3);
         for (let r = count(counts[k++]!); r > 0; r--) points();
