@@ -6,6 +6,7 @@
  */
 import * as arrow from "apache-arrow";
 import { recordBatchesToIpc } from "../arrow_ipc.ts";
+import { appenderOf, Checkpoint } from "../stac/column_builders.ts";
 import {
   LOCK_COLUMNS,
   LOCK_SCHEMA_METADATA,
@@ -52,42 +53,46 @@ export function lockArrowSchema(): arrow.Schema {
 export function lockRowsToRecordBatch(rows: readonly LockRow[]): arrow.RecordBatch {
   const schema = lockArrowSchema();
   const length = rows.length;
-  const itemId = new Utf8Builder(length);
-  const assetKey = new Utf8Builder(length);
-  const storeType = new Utf8Builder(length);
-  const container = new Utf8Builder(length);
-  const endpoint = new Utf8Builder(length);
-  const key = new Utf8Builder(length);
-  const size = new Array<number | null>(length);
-  const etag = new Utf8Builder(length);
-  const lastModified = new Utf8Builder(length);
-  const checksum = new Utf8Builder(length);
+  // The items' column appenders: strings joined and encoded a few thousand
+  // at a time, nulls in a bitmap.
+  const checkpoint = new Checkpoint();
+  const text = () => appenderOf({ k: "str", conv: false }, new arrow.Utf8(), checkpoint);
+  const itemId = text();
+  const assetKey = text();
+  const storeType = text();
+  const container = text();
+  const endpoint = text();
+  const key = text();
+  const size = appenderOf({ k: "int", conv: true }, new arrow.Int64(), checkpoint);
+  const etag = text();
+  const lastModified = text();
+  const checksum = text();
   // One pass over the rows, each field read by name (no lookup by a
   // computed key per value).
   for (let i = 0; i < length; i++) {
     const row = rows[i]!;
-    itemId.add(i, row.item_id);
-    assetKey.add(i, row.asset_key);
-    storeType.add(i, row.store_type);
-    container.add(i, row.store_container);
-    endpoint.add(i, row.store_endpoint_url);
-    key.add(i, row.key);
-    size[i] = row.size_bytes;
-    etag.add(i, row.etag);
-    lastModified.add(i, row.last_modified);
-    checksum.add(i, row.checksum);
+    itemId.append(row.item_id);
+    assetKey.append(row.asset_key);
+    storeType.append(row.store_type);
+    container.append(row.store_container);
+    endpoint.append(row.store_endpoint_url);
+    key.append(row.key);
+    size.append(row.size_bytes);
+    etag.append(row.etag);
+    lastModified.append(row.last_modified);
+    checksum.append(row.checksum);
   }
   const columns: Record<(typeof LOCK_COLUMNS)[number], arrow.Data> = {
-    item_id: itemId.finish("item_id"),
-    asset_key: assetKey.finish("asset_key"),
-    store_type: storeType.finish("store_type"),
-    store_container: container.finish("store_container"),
-    store_endpoint_url: endpoint.finish("store_endpoint_url"),
-    key: key.finish("key"),
-    size_bytes: int64Data(size),
-    etag: etag.finish("etag"),
-    last_modified: lastModified.finish("last_modified"),
-    checksum: checksum.finish("checksum"),
+    item_id: itemId.finish(),
+    asset_key: assetKey.finish(),
+    store_type: storeType.finish(),
+    store_container: container.finish(),
+    store_endpoint_url: endpoint.finish(),
+    key: key.finish(),
+    size_bytes: size.finish(),
+    etag: etag.finish(),
+    last_modified: lastModified.finish(),
+    checksum: checksum.finish(),
   };
   const data = arrow.makeData({
     type: new arrow.Struct(schema.fields),
@@ -96,105 +101,6 @@ export function lockRowsToRecordBatch(rows: readonly LockRow[]): arrow.RecordBat
     children: LOCK_COLUMNS.map((name) => columns[name]),
   });
   return new arrow.RecordBatch(schema, data);
-}
-
-const encoder = new TextEncoder();
-
-/** A validity bitmap with every bit set (rows `0..length-1` valid). */
-function allValid(length: number): Uint8Array {
-  return new Uint8Array((length + 7) >> 3).fill(255);
-}
-
-/**
- * One string column as Arrow `Utf8` data, built directly: the column's
- * strings joined and encoded at once, and encoded one by one only when
- * they are not all ASCII.
- */
-class Utf8Builder {
-  readonly #length: number;
-  readonly #offsets: Int32Array;
-  readonly #parts: string[] = [];
-  #bitmap: Uint8Array | undefined;
-  #nullCount = 0;
-  #total = 0;
-
-  constructor(length: number) {
-    this.#length = length;
-    this.#offsets = new Int32Array(length + 1);
-  }
-
-  /** Sets row `i` (rows are added in order). */
-  add(i: number, value: string | null): void {
-    if (value === null) {
-      this.#bitmap ??= allValid(this.#length);
-      this.#bitmap[i >> 3]! &= ~(1 << (i & 7));
-      this.#nullCount++;
-    } else {
-      this.#parts.push(value);
-      this.#total += value.length;
-    }
-    this.#offsets[i + 1] = this.#total;
-  }
-
-  finish(name: string): arrow.Data<arrow.Utf8> {
-    const length = this.#length;
-    const offsets = this.#offsets;
-    const parts = this.#parts;
-    let total = this.#total;
-    // UTF-8 is one byte per UTF-16 unit exactly when every character is ASCII.
-    let bytes = encoder.encode(parts.join(""));
-    if (bytes.byteLength !== total) {
-      const encoded = parts.map((part) => encoder.encode(part));
-      const valid = this.#bitmap;
-      total = 0;
-      for (let i = 0, p = 0; i < length; i++) {
-        if (!valid || (valid[i >> 3]! & (1 << (i & 7)))) total += encoded[p++]!.byteLength;
-        offsets[i + 1] = total;
-      }
-      bytes = new Uint8Array(total);
-      let at = 0;
-      for (const part of encoded) {
-        bytes.set(part, at);
-        at += part.byteLength;
-      }
-    }
-    if (total > 0x7fffffff) {
-      throw new RangeError(`Column "${name}" of ${length} lock rows is too large: ${total} bytes`);
-    }
-    return arrow.makeData({
-      type: new arrow.Utf8(),
-      length,
-      nullCount: this.#nullCount,
-      nullBitmap: this.#bitmap ?? null,
-      valueOffsets: offsets,
-      data: bytes,
-    });
-  }
-}
-
-/** Whole numbers (or nulls) as Arrow `Int64` data. */
-function int64Data(values: readonly (number | null)[]): arrow.Data<arrow.Int64> {
-  const length = values.length;
-  const out = new BigInt64Array(length);
-  let bitmap: Uint8Array | undefined;
-  let nullCount = 0;
-  for (let i = 0; i < length; i++) {
-    const value = values[i]!;
-    if (value === null) {
-      bitmap ??= allValid(length);
-      bitmap[i >> 3]! &= ~(1 << (i & 7));
-      nullCount++;
-    } else {
-      out[i] = BigInt(value);
-    }
-  }
-  return arrow.makeData({
-    type: new arrow.Int64(),
-    length,
-    nullCount,
-    nullBitmap: bitmap ?? null,
-    data: out,
-  });
 }
 
 /**

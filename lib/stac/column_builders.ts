@@ -280,6 +280,11 @@ export class ByteValues implements Part {
 
   finish(): { offsets: Int32Array; bytes: Uint8Array } {
     this.#flush();
+    if (this.#size > 0x7fffffff) {
+      throw new RangeError(
+        `A string column of ${this.length} values is too large for one batch: ${this.#size} bytes (at most 2 GiB; use smaller batches)`,
+      );
+    }
     return {
       offsets: this.#offsets.slice(0, this.#flushed + 1),
       bytes: this.#bytes.subarray(0, this.#size),
