@@ -19,7 +19,7 @@ import { MemoryStore } from "../lib/stores/memory.ts";
 import { putBytes } from "../lib/stores/ext.ts";
 import { openLocation } from "../lib/stores/registry.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
-import { validateLock } from "../lib/pipeline/validate.ts";
+import { validateLock } from "../lib/lock/validate.ts";
 
 function memoryRows(store: MemoryStore, n: number): Promise<LockRow[]> {
   return Promise.all(Array.from({ length: n }, async (_, i) => {

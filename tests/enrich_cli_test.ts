@@ -3,10 +3,11 @@ import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
-import { ALTERNATE_ASSETS_EXTENSION, FILE_EXTENSION } from "../lib/stac/enrich.ts";
+import { ALTERNATE_ASSETS_EXTENSION, FILE_EXTENSION } from "../lib/lock/enrich.ts";
 import { itemsFromIpc, itemsToIpc } from "../lib/stac/ipc.ts";
 import type { StacItem } from "../lib/stac/item.ts";
-import { dropNulls, fixtureItems, inBatches, lockRowFor } from "../lib/stac/_testing.ts";
+import { dropNulls, fixtureItems, inBatches } from "../lib/stac/_testing.ts";
+import { lockRowFor } from "../lib/lock/_testing.ts";
 import { liveEnv } from "./_live.ts";
 
 const ferry = runCliBytes;

@@ -3,7 +3,7 @@ import { type CliBytesResult, runCliBytes } from "./_cli.ts";
 import { createHash } from "node:crypto";
 import { duck } from "./_duckdb.ts";
 import { type LockRow, readLockParquetRows, writeLockParquetFile } from "../lib/lock/mod.ts";
-import { validateLock, type ValidateOptions } from "../lib/pipeline/validate.ts";
+import { validateLock, type ValidateOptions } from "../lib/lock/validate.ts";
 
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
   (await validateLock([rows], options)).results;

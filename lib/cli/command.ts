@@ -14,6 +14,7 @@ import {
 } from "../stores/errors.ts";
 import { redact } from "../stores/redact.ts";
 import type { ArgSpec, ParsedArgs } from "./parse_args.ts";
+import { withFlagNames } from "./flag_names.ts";
 
 /** Where a command writes. Tests pass their own to capture output. */
 export interface CommandIO {
@@ -91,7 +92,7 @@ function storeExitCode(error: Error): number | undefined {
  */
 export function errorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return redact(message.split("\n")[0] ?? "");
+  return redact(withFlagNames(message.split("\n")[0] ?? ""));
 }
 
 const encoder = new TextEncoder();

@@ -23,7 +23,7 @@ import {
   newTransformStats,
   transformItems,
   type TransformStats,
-} from "../stac/enrich.ts";
+} from "../lock/enrich.ts";
 import {
   addAlternate,
   DEFAULT_SWITCHED_ALTERNATE_NAME,
@@ -31,7 +31,7 @@ import {
   promoteAlternate,
   type PromoteMode,
   removeAlternate,
-} from "../stac/alternates.ts";
+} from "../lock/alternates.ts";
 import { itemsFromIpc } from "../stac/ipc.ts";
 import type { StacItem } from "../stac/item.ts";
 

@@ -11,15 +11,15 @@ import type { LockRow } from "../lock/schema.ts";
 import { readLockParquet, writeLockParquetFile } from "../lock/parquet.ts";
 import { normalizeStoreType } from "../stores/location.ts";
 import { normalizeEndpoint } from "../lock/schema.ts";
-import { validateLock } from "../pipeline/validate.ts";
+import { validateLock } from "../lock/validate.ts";
 import {
   planRelocation,
   RELOCATE_LAYOUTS,
   type RelocateLayout,
   relocateLock,
-} from "../pipeline/relocate.ts";
-import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "../pipeline/flags.ts";
-import { Progress } from "../pipeline/progress.ts";
+} from "../lock/relocate.ts";
+import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "./pipeline_flags.ts";
+import { Progress } from "./progress.ts";
 
 /**
  * The lock a command reads: the Parquet file named by `--asset-lock` or the

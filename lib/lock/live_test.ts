@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { liveEnv, uniqueName } from "../../tests/_live.ts";
 import { openLocation, putBytes } from "../stores/mod.ts";
 import { deriveLock, type LockRow } from "./mod.ts";
-import { validateLock, type ValidateOptions } from "../pipeline/validate.ts";
+import { validateLock, type ValidateOptions } from "./validate.ts";
 
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
   (await validateLock([rows], options)).results;

@@ -12,7 +12,7 @@ import {
   writeLockParquetFile,
 } from "./mod.ts";
 import { mapOrdered } from "./_pool.ts";
-import { validateLock, type ValidateOptions } from "../pipeline/validate.ts";
+import { validateLock, type ValidateOptions } from "./validate.ts";
 
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
   (await validateLock([rows], options)).results;

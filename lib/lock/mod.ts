@@ -25,3 +25,7 @@ export * from "./parquet.ts";
 export * from "./checksum.ts";
 export * from "./derive.ts";
 export * from "./layout.ts";
+export * from "./validate.ts";
+export * from "./relocate.ts";
+export * from "./enrich.ts";
+export * from "./alternates.ts";

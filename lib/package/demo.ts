@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { itemsFromJson, type StacItem } from "../stac/mod.ts";
-import { type RowValidation, validateLock } from "../pipeline/validate.ts";
+import { type RowValidation, validateLock } from "../lock/validate.ts";
 import { readLockParquetRows } from "../lock/parquet.ts";
 import { buildPackage } from "./build.ts";
 import { formatPackageInfo, inspectPackage, LOCK_FILE } from "./inspect.ts";

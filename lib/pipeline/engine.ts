@@ -10,8 +10,8 @@
  * - its chunk working set: `chunkSizeBytes × (consumerHoldsChunks + 2)` (the
  *   chunks the destination's put may still hold, the one handed over, the
  *   one being filled), capped at the object's size, and
- * - what the destination's put buffers on its own (`putBufferBytes`: S3
- *   parts in flight, a Swift segment; see {@linkcode putBufferBytesFor}),
+ * - what the destination's put buffers on its own, as its driver reports
+ *   it (`putBufferBytesOf`: S3 parts in flight, Swift's look-ahead),
  *
  * and returns it when the put settles. A lease is granted whole or not at
  * all, so workers never deadlock on each other; objects wait in line. When
@@ -25,7 +25,6 @@
 import type { RetryOptions } from "../stores/retry_store.ts";
 import type { OpenOptions } from "../stores/registry.ts";
 import { checkMemoryLimit, MemoryBudget } from "./memory_budget.ts";
-import { S3_MIN_PART_BYTES, s3PartSizeFor } from "../stores/_s3_parts.ts";
 import { pooledMap } from "./pool.ts";
 import { transferObject, type TransferResult, type TransferTask } from "./transfer.ts";
 
@@ -57,7 +56,7 @@ export interface PipelineOptions {
   retry?: RetryOptions | undefined;
   /** Chunks a destination's put may still hold when it asks for more. @default 2 */
   consumerHoldsChunks?: number | undefined;
-  /** What a destination's put buffers on its own, per object. @default 0 */
+  /** What a destination's put buffers on its own, per object. @default as the destination's driver reports */
   putBufferBytes?: number | ((task: TransferTask, size: number) => number) | undefined;
   /** Use this budget (e.g. shared between runs, or observed by a test). */
   budget?: MemoryBudget | undefined;
@@ -78,8 +77,6 @@ export const PIPELINE_DEFAULTS = {
   memoryLimitBytes: 256 * 1024 * 1024,
   putMaxConcurrency: 4,
 } as const;
-
-export { S3_MIN_PART_BYTES } from "../stores/_s3_parts.ts";
 
 /**
  * Checks the pipeline options up front.
@@ -107,8 +104,8 @@ export function checkPipelineOptions(options: PipelineOptions): {
     PIPELINE_DEFAULTS.memoryLimitBytes;
   const putMaxConcurrency = options.putMaxConcurrency ?? PIPELINE_DEFAULTS.putMaxConcurrency;
   for (
-    const [name, value] of [["--max-workers", maxWorkers], [
-      "--put-max-concurrency",
+    const [name, value] of [["maxWorkers", maxWorkers], [
+      "putMaxConcurrency",
       putMaxConcurrency,
     ]] as const
   ) {
@@ -119,92 +116,42 @@ export function checkPipelineOptions(options: PipelineOptions): {
   checkMemoryLimit(memoryLimitBytes, chunkSizeBytes);
   if (typeof options.putBufferBytes === "number" && options.putBufferBytes >= memoryLimitBytes) {
     throw new RangeError(
-      `Invalid --memory-limit-bytes ${memoryLimitBytes}: the destination's put buffers ${options.putBufferBytes} bytes per object`,
+      `Invalid memoryLimitBytes ${memoryLimitBytes}: the destination's put buffers ${options.putBufferBytes} bytes per object`,
     );
   }
   return { maxWorkers, chunkSizeBytes, memoryLimitBytes, putMaxConcurrency };
 }
 
 /**
- * The store settings that keep a destination's own buffering inside the
- * budget: parts of one chunk (at least S3's 5 MiB minimum) and
- * `putMaxConcurrency` parts in flight. Pass them to `openLocation`.
+ * The store settings that keep a destination's own buffering in step with the
+ * pipeline: parts of one chunk and `putMaxConcurrency` parts in flight. Pass
+ * them to `openLocation`; what a destination then buffers is charged to the
+ * budget as its driver reports it (`putBufferBytesOf`).
  *
  * @example
  * ```ts
  * import { destinationOpenOptions } from "./engine.ts";
  * import { equal } from "node:assert/strict";
  * const o = destinationOpenOptions({ chunkSizeBytes: 8 * 2 ** 20, putMaxConcurrency: 2 });
- * equal(o.s3PartSizeBytes, 8 * 2 ** 20);
+ * equal(o.partSizeBytes, 8 * 2 ** 20);
  * equal(o.putMaxConcurrency, 2);
  * ```
  *
  * @param options The pipeline options.
- * @returns `putMaxConcurrency`, `s3PartSizeBytes` and `swiftSegmentSizeBytes` for `OpenOptions`.
+ * @returns `putMaxConcurrency` and `partSizeBytes` for `OpenOptions`.
  */
 export function destinationOpenOptions(
   options: PipelineOptions,
-): Pick<OpenOptions, "putMaxConcurrency" | "s3PartSizeBytes" | "swiftSegmentSizeBytes"> {
+): Pick<OpenOptions, "putMaxConcurrency" | "partSizeBytes"> {
   const { chunkSizeBytes, putMaxConcurrency } = checkPipelineOptions(options);
-  return {
-    putMaxConcurrency,
-    s3PartSizeBytes: Math.max(S3_MIN_PART_BYTES, chunkSizeBytes),
-    swiftSegmentSizeBytes: undefined,
-  };
-}
-
-/**
- * What a destination driver buffers on its own while it uploads one object of
- * `size` bytes, given {@linkcode destinationOpenOptions}:
- *
- * - `file`, `memory`-free streaming writers (`file`): 0 (they write each chunk as it comes);
- * - `memory`: the whole object (it is kept in memory by design);
- * - `s3`: a body over one part goes multipart through lib-storage, which
- *   holds `putMaxConcurrency` parts in flight plus the one it assembles;
- *   a smaller body is one part;
- * - `swift`: one segment when the object is segmented (SLO), else 0.
- *
- * @example
- * ```ts
- * import { putBufferBytesFor } from "./engine.ts";
- * import { equal } from "node:assert/strict";
- * equal(putBufferBytesFor("file", 10 ** 9, {}), 0);
- * equal(putBufferBytesFor("s3", 10 ** 9, { chunkSizeBytes: 8 * 2 ** 20, putMaxConcurrency: 2 }), 24 * 2 ** 20);
- * ```
- *
- * @param storeType The destination's `store_type`.
- * @param size The object's size in bytes.
- * @param options The pipeline options.
- * @param swiftSegmentSizeBytes The Swift segment size in force. @default 1 GiB
- * @returns Bytes to reserve for the put.
- */
-export function putBufferBytesFor(
-  storeType: string,
-  size: number,
-  options: PipelineOptions,
-  swiftSegmentSizeBytes = 2 ** 30,
-): number {
-  const { putMaxConcurrency } = checkPipelineOptions(options);
-  const { s3PartSizeBytes } = destinationOpenOptions(options);
-  switch (storeType) {
-    case "memory":
-      return size;
-    case "s3": {
-      const part = s3PartSizeFor(size, s3PartSizeBytes!);
-      return size <= s3PartSizeBytes! ? 0 : part * (putMaxConcurrency + 1);
-    }
-    case "swift":
-      return size <= swiftSegmentSizeBytes ? 0 : swiftSegmentSizeBytes;
-    default:
-      return 0;
-  }
+  return { putMaxConcurrency, partSizeBytes: chunkSizeBytes };
 }
 
 /**
  * Copies every task's object, at most `maxWorkers` at a time, within
  * `memoryLimitBytes`, and yields one result per task as each finishes
  * (completion order). A failed object is a result with `status: "failed"`,
- * never a throw; the caller decides whether to go on (`--keep-going`) or stop
+ * never a throw; the caller decides whether to go on (a keep-going caller) or stop
  * (break out of the loop: objects in flight are cancelled and awaited).
  * Options are checked before any task is read.
  *
@@ -240,7 +187,7 @@ export function runTransfers<T>(
   const budget = options.budget ??
     new MemoryBudget(checked.memoryLimitBytes, {
       minRequestBytes: checked.chunkSizeBytes,
-      name: "--memory-limit-bytes",
+      name: "memoryLimitBytes",
     });
   if (budget.limitBytes < checked.chunkSizeBytes) {
     checkMemoryLimit(budget.limitBytes, checked.chunkSizeBytes);

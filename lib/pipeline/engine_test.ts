@@ -4,12 +4,7 @@ import { FileStore } from "../stores/file.ts";
 import { MemoryStore } from "../stores/memory.ts";
 import { getBytes, putBytes } from "../stores/ext.ts";
 import { MemoryBudget } from "./memory_budget.ts";
-import {
-  destinationOpenOptions,
-  type PipelineEvent,
-  putBufferBytesFor,
-  runTransfers,
-} from "./engine.ts";
+import { type PipelineEvent, runTransfers } from "./engine.ts";
 import type { TransferResult, TransferTask } from "./transfer.ts";
 import { CountingStore, GeneratedStore, SlowSinkStore } from "./_testing.ts";
 
@@ -22,11 +17,11 @@ async function collect<T>(results: AsyncIterable<TransferResult<T>>): Promise<Tr
 Deno.test("runTransfers() throws RangeError at once for a memory limit below one chunk", () => {
   throws(
     () => runTransfers([], { chunkSizeBytes: 1024, memoryLimitBytes: 1023 }),
-    /--memory-limit-bytes 1023: below one chunk/,
+    /memoryLimitBytes 1023: below one chunk/,
   );
-  throws(() => runTransfers([], { maxWorkers: 0 }), /--max-workers 0/);
-  throws(() => runTransfers([], { putMaxConcurrency: -1 }), /--put-max-concurrency -1/);
-  throws(() => runTransfers([], { chunkSizeBytes: 0 }), /--chunk-size-bytes 0/);
+  throws(() => runTransfers([], { maxWorkers: 0 }), /maxWorkers 0/);
+  throws(() => runTransfers([], { putMaxConcurrency: -1 }), /putMaxConcurrency -1/);
+  throws(() => runTransfers([], { chunkSizeBytes: 0 }), /chunkSizeBytes 0/);
 });
 
 Deno.test("runTransfers() never holds more than the memory limit across workers", async () => {
@@ -156,16 +151,6 @@ Deno.test("runTransfers() reports failures as results and goes on", async () => 
     "missing:failed",
     "ok:copied",
   ]);
-});
-
-Deno.test("destinationOpenOptions() and putBufferBytesFor() size the destination's buffers", () => {
-  const options = { chunkSizeBytes: 1 << 20, putMaxConcurrency: 3 };
-  equal(destinationOpenOptions(options).s3PartSizeBytes, 5 << 20);
-  equal(putBufferBytesFor("s3", 1 << 20, options), 0);
-  equal(putBufferBytesFor("s3", 100 << 20, options), 20 << 20);
-  equal(putBufferBytesFor("swift", 100 << 20, options, 10 << 20), 10 << 20);
-  equal(putBufferBytesFor("memory", 123, options), 123);
-  equal(putBufferBytesFor("file", 1 << 30, options), 0);
 });
 
 Deno.test("runTransfers() fails an object whose destination buffers more than the limit", async () => {

@@ -25,7 +25,7 @@ export interface MemoryBudgetOptions {
   minRequestBytes?: number | undefined;
   /** Called after every acquire and release (tests use it to watch the ceiling). */
   onChange?: ((change: BudgetChange) => void) | undefined;
-  /** Names the limit in errors, e.g. `--memory-limit-bytes`. @default "memory limit" */
+  /** Names the limit in errors, e.g. `memoryLimitBytes`. @default "memory limit" */
   name?: string | undefined;
 }
 
@@ -215,11 +215,11 @@ export class MemoryBudget {
  * @throws {RangeError} When either is not a positive integer or the limit is below the chunk.
  */
 export function checkMemoryLimit(memoryLimitBytes: number, chunkSizeBytes: number): void {
-  checkPositiveInteger(chunkSizeBytes, "--chunk-size-bytes");
-  checkPositiveInteger(memoryLimitBytes, "--memory-limit-bytes");
+  checkPositiveInteger(chunkSizeBytes, "chunkSizeBytes");
+  checkPositiveInteger(memoryLimitBytes, "memoryLimitBytes");
   if (memoryLimitBytes < chunkSizeBytes) {
     throw new RangeError(
-      `Invalid --memory-limit-bytes ${memoryLimitBytes}: below one chunk (--chunk-size-bytes ${chunkSizeBytes})`,
+      `Invalid memoryLimitBytes ${memoryLimitBytes}: below one chunk (chunkSizeBytes ${chunkSizeBytes})`,
     );
   }
 }

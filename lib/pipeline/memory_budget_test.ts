@@ -9,8 +9,8 @@ Deno.test("MemoryBudget() throws RangeError for a limit below one chunk", () => 
 });
 
 Deno.test("checkMemoryLimit() names the flags", () => {
-  throws(() => checkMemoryLimit(10, 20), /--memory-limit-bytes 10: below one chunk/);
-  throws(() => checkMemoryLimit(10, 0), /--chunk-size-bytes 0/);
+  throws(() => checkMemoryLimit(10, 20), /memoryLimitBytes 10: below one chunk/);
+  throws(() => checkMemoryLimit(10, 0), /chunkSizeBytes 0/);
   checkMemoryLimit(20, 20);
 });
 

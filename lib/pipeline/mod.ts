@@ -29,7 +29,3 @@ export * from "./chunk_stream.ts";
 export * from "./hash_stream.ts";
 export * from "./transfer.ts";
 export * from "./engine.ts";
-export * from "./progress.ts";
-export * from "./flags.ts";
-export * from "./validate.ts";
-export * from "./relocate.ts";

@@ -31,7 +31,12 @@
  */
 import { headOrUndefined } from "../stores/ext.ts";
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
-import { type ObjectMeta, type ObjectStore, putCheckOf } from "../stores/store.ts";
+import {
+  type ObjectMeta,
+  type ObjectStore,
+  putBufferBytesOf,
+  putCheckOf,
+} from "../stores/store.ts";
 import { ChunkStream, chunkStreamWorkingSet } from "./chunk_stream.ts";
 import {
   ChecksumMismatchError,
@@ -109,8 +114,8 @@ export interface TransferOptions {
   consumerHoldsChunks?: number | undefined;
   /**
    * Bytes the destination's `put` may buffer on its own for this object (S3
-   * parts in flight, a Swift segment); reserved from the budget for the put.
-   * @default 0
+   * parts in flight, Swift's look-ahead); reserved from the budget for the put.
+   * @default as the destination's driver reports (`putBufferBytesOf`)
    */
   putBufferBytes?: number | ((task: TransferTask, size: number) => number) | undefined;
   /**
@@ -233,10 +238,10 @@ async function attemptTransfer<T>(
   const holds = options.consumerHoldsChunks ?? 2;
   const putBuffer = typeof options.putBufferBytes === "function"
     ? options.putBufferBytes(task, size)
-    : options.putBufferBytes ?? 0;
+    : options.putBufferBytes ?? putBufferBytesOf(destination.store, size);
   if (putBuffer >= budget.limitBytes) {
     throw new RangeError(
-      `Invalid --memory-limit-bytes ${budget.limitBytes}: the destination's put buffers ${putBuffer} bytes for "${destination.key}"; raise the limit or lower --put-max-concurrency`,
+      `Invalid memoryLimitBytes ${budget.limitBytes}: the destination's put buffers ${putBuffer} bytes for "${destination.key}"; raise the limit or lower putMaxConcurrency`,
     );
   }
   const chunkLimit = options.chunkSizeBytes ?? DEFAULT_CHUNK;

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { LockRow } from "../lock/schema.ts";
 import { itemsFromJsonText } from "./json_input.ts";
 import type { StacItem } from "./item.ts";
 
@@ -80,25 +79,5 @@ export function memorySink(): { sink: WritableStream<Uint8Array>; bytes: () => U
       }
       return out;
     },
-  };
-}
-
-/**
- * A lock row for asset `assetKey` of item `itemId` on S3 (`bucket`, key
- * `{itemId}/{assetKey}.tif`, 1 byte, no other facts), with `over` applied.
- */
-export function lockRowFor(itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow {
-  return {
-    item_id: itemId,
-    asset_key: assetKey,
-    store_type: "s3",
-    store_container: "bucket",
-    store_endpoint_url: null,
-    key: `${itemId}/${assetKey}.tif`,
-    size_bytes: 1,
-    etag: null,
-    last_modified: null,
-    checksum: null,
-    ...over,
   };
 }

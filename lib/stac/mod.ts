@@ -43,5 +43,3 @@ export * from "./ipc.ts";
 export * from "./ndjson_batches.ts";
 export * from "./geoparquet.ts";
 export * from "./preview.ts";
-export * from "./enrich.ts";
-export * from "./alternates.ts";

@@ -1,6 +1,7 @@
 /**
- * S3 multipart sizing shared by the S3 driver and the pipeline's memory
- * accounting (kept apart from the driver, which loads the AWS SDK).
+ * S3 multipart sizing and what an upload holds in memory, shared by the S3
+ * driver and the registry, which reports it for a driver not loaded yet (the
+ * driver loads the AWS SDK).
  *
  * @module
  */
@@ -30,4 +31,43 @@ export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
 export function s3PartSizeFor(size: number | undefined, configuredBytes: number): number {
   if (size === undefined) return configuredBytes;
   return Math.max(configuredBytes, Math.ceil(size / S3_MAX_PARTS));
+}
+
+/** How an S3 upload is cut, as the driver is configured. */
+export interface S3UploadSizing {
+  /** Bodies of known size up to this go in one PutObject, streamed. */
+  multipartThresholdBytes: number;
+  /** The configured multipart part size. */
+  partSizeBytes: number;
+  /** Parts in flight. */
+  putMaxConcurrency: number;
+}
+
+/** The driver's defaults. */
+export const S3_UPLOAD_DEFAULTS: Readonly<S3UploadSizing> = {
+  multipartThresholdBytes: 16 * 1024 * 1024,
+  partSizeBytes: 16 * 1024 * 1024,
+  putMaxConcurrency: 4,
+};
+
+/**
+ * What one put holds in memory: nothing for a streamed single PutObject; for
+ * a multipart upload, the parts in flight plus the one being assembled.
+ *
+ * @example
+ * ```ts
+ * import { s3PutBufferBytes } from "./_s3_parts.ts";
+ * import { equal } from "node:assert/strict";
+ * const sizing = { multipartThresholdBytes: 5 << 20, partSizeBytes: 5 << 20, putMaxConcurrency: 3 };
+ * equal(s3PutBufferBytes(1 << 20, sizing), 0);
+ * equal(s3PutBufferBytes(100 << 20, sizing), 20 << 20);
+ * ```
+ *
+ * @param size The body's size, when known.
+ * @param sizing The driver's sizing.
+ * @returns Bytes held during the put.
+ */
+export function s3PutBufferBytes(size: number | undefined, sizing: S3UploadSizing): number {
+  if (size !== undefined && size <= sizing.multipartThresholdBytes) return 0;
+  return s3PartSizeFor(size, sizing.partSizeBytes) * (sizing.putMaxConcurrency + 1);
 }

@@ -14,6 +14,7 @@ import type {
   ListOptions,
   ObjectMeta,
   ObjectStore,
+  PutBufferReporter,
   PutCondition,
   PutOptions,
   PutResult,
@@ -26,18 +27,31 @@ import { NotSupportedError } from "./errors.ts";
  * Forwards every method, and the optional abilities the loaded driver has
  * (bulk delete, conditional put, server copy), to a driver made on first use.
  */
-export class LazyStore implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier {
+export class LazyStore
+  implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, PutBufferReporter {
   readonly #load: () => Promise<ObjectStore>;
   readonly #name: string;
+  readonly #putBufferBytes: (size: number | undefined) => number;
   #store: Promise<ObjectStore> | undefined;
 
   /**
    * @param name What `toString()` prints before the driver is loaded.
    * @param load Makes the driver (typically with a dynamic import).
+   * @param putBufferBytes What the driver's put will hold, known before it is loaded. @default 0
    */
-  constructor(name: string, load: () => Promise<ObjectStore>) {
+  constructor(
+    name: string,
+    load: () => Promise<ObjectStore>,
+    putBufferBytes: (size: number | undefined) => number = () => 0,
+  ) {
     this.#name = name;
     this.#load = load;
+    this.#putBufferBytes = putBufferBytes;
+  }
+
+  /** @inheritdoc */
+  putBufferBytes(size: number | undefined): number {
+    return this.#putBufferBytes(size);
   }
 
   #inner(): Promise<ObjectStore> {

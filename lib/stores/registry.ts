@@ -13,6 +13,7 @@ import { MemoryStore } from "./memory.ts";
 import { registerSecret } from "./redact.ts";
 import { type RetryOptions, RetryStore } from "./retry_store.ts";
 import type { S3StoreOptions } from "./s3.ts";
+import { S3_MIN_PART_BYTES, S3_UPLOAD_DEFAULTS, s3PutBufferBytes } from "./_s3_parts.ts";
 import { LazyStore } from "./lazy_store.ts";
 import type { ObjectStore } from "./store.ts";
 import { type SwiftAuthOptions, SwiftObjectStore } from "./swift/mod.ts";
@@ -25,10 +26,14 @@ export interface OpenOptions {
   retry?: RetryOptions | undefined;
   /** Swift SLO segment size. @default $FERRY_SWIFT_SEGMENT_SIZE or the driver's */
   swiftSegmentSizeBytes?: number | undefined;
-  /** Multipart part size for S3 uploads. */
-  s3PartSizeBytes?: number | undefined;
-  /** Parts in flight per upload. */
+  /** Multipart part size of uploads (S3 raises it to its 5 MiB minimum). @default the driver's */
+  partSizeBytes?: number | undefined;
+  /** Parts in flight per upload. @default the driver's */
   putMaxConcurrency?: number | undefined;
+  /** Swift credentials to use instead of the environment's. @default from the environment */
+  swiftAuth?: SwiftAuthOptions | undefined;
+  /** Entries per listing request. @default the driver's */
+  listingPageSize?: number | undefined;
 }
 
 /** A store and the key of one object (or prefix) in it. */
@@ -41,6 +46,11 @@ export interface OpenedLocation {
   location: Location;
 }
 
+/**
+ * Opened stores, by everything that makes them differ: the driver's target
+ * and credentials, and every option the store is built with. Sharing a store
+ * shares its connections and its Swift token.
+ */
 const cache = new Map<string, ObjectStore>();
 
 /**
@@ -160,31 +170,64 @@ export function openLocation(target: string | Location, options: OpenOptions = {
       break;
     case "s3": {
       const s3 = s3OptionsFor(container, location.store_endpoint_url, env);
-      s3.partSizeBytes = options.s3PartSizeBytes;
+      if (options.partSizeBytes !== undefined) {
+        s3.partSizeBytes = Math.max(S3_MIN_PART_BYTES, options.partSizeBytes);
+      }
       s3.putMaxConcurrency = options.putMaxConcurrency;
-      cacheKey = `s3:${container}:${s3.endpoint ?? ""}:${s3.credentials?.accessKeyId ?? ""}`;
+      s3.listingPageSize = options.listingPageSize;
+      cacheKey = `s3:${
+        JSON.stringify([
+          container,
+          s3.endpoint,
+          s3.region,
+          s3.forcePathStyle,
+          s3.credentials?.accessKeyId,
+          s3.anonymous,
+          s3.requesterPays,
+          s3.partSizeBytes,
+          s3.putMaxConcurrency,
+          s3.listingPageSize,
+        ])
+      }`;
+      const sizing = {
+        multipartThresholdBytes: S3_UPLOAD_DEFAULTS.multipartThresholdBytes,
+        partSizeBytes: s3.partSizeBytes ?? S3_UPLOAD_DEFAULTS.partSizeBytes,
+        putMaxConcurrency: s3.putMaxConcurrency ?? S3_UPLOAD_DEFAULTS.putMaxConcurrency,
+      };
       make = () =>
         new LazyStore(
           `S3Store(s3://${container})`,
           async () => new (await import("./s3.ts")).S3Store(s3),
+          (size) => s3PutBufferBytes(size, sizing),
         );
       break;
     }
     case "swift": {
-      const auth = swiftAuthFor(location.store_endpoint_url, env);
+      const auth = options.swiftAuth ?? swiftAuthFor(location.store_endpoint_url, env);
       const segment = options.swiftSegmentSizeBytes ??
         (env("FERRY_SWIFT_SEGMENT_SIZE") ? Number(env("FERRY_SWIFT_SEGMENT_SIZE")) : undefined);
-      const storageUrl = "token" in auth ? auth.storageUrl : auth.storageUrl ?? auth.authUrl;
-      cacheKey = `swift:${container}:${storageUrl}:${segment ?? ""}`;
-      make = () => new SwiftObjectStore({ container, auth, segmentSizeBytes: segment });
+      const identity = "token" in auth
+        ? [auth.storageUrl, auth.token]
+        : [auth.authUrl, auth.user, auth.key, auth.storageUrl];
+      cacheKey = `swift:${
+        JSON.stringify([container, ...identity, segment, options.listingPageSize])
+      }`;
+      make = () =>
+        new SwiftObjectStore({
+          container,
+          auth,
+          segmentSizeBytes: segment,
+          listingPageSize: options.listingPageSize,
+        });
       break;
     }
   }
-  let store = cache.get(cacheKey);
-  if (!store) {
-    store = new RetryStore(make(), options.retry);
-    cache.set(cacheKey, store);
-  }
+  // The retry policy wraps the driver: stores that differ only in it share the driver.
+  let driver = cache.get(cacheKey);
+  if (!driver) cache.set(cacheKey, driver = make());
+  const retryKey = `${cacheKey}|retry:${JSON.stringify(options.retry ?? {})}`;
+  let store = cache.get(retryKey);
+  if (!store) cache.set(retryKey, store = new RetryStore(driver, options.retry));
   return { store, key, location };
 }
 

@@ -132,11 +132,17 @@ export class RetryStore implements ObjectStore {
   }
 }
 
-const OPTIONAL_ABILITIES = ["deleteMany", "putIf", "copyWithin", "urlOf"] as const;
+const OPTIONAL_ABILITIES = [
+  "deleteMany",
+  "putIf",
+  "copyWithin",
+  "urlOf",
+  "putBufferBytes",
+] as const;
 
 /**
  * Copies the optional abilities (bulk delete, conditional put, server copy,
- * URLs, what a put checks) of `inner` onto a wrapper, so type guards see through wrappers.
+ * URLs, what a put buffers, what a put checks) of `inner` onto a wrapper, so type guards see through wrappers.
  *
  * @param wrapper The wrapping store.
  * @param inner The wrapped store.

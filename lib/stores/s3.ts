@@ -53,13 +53,19 @@ import type {
   ListOptions,
   ObjectMeta,
   ObjectStore,
+  PutBufferReporter,
   PutCondition,
   PutOptions,
   PutResult,
   ServerCopier,
 } from "./store.ts";
 import { checkRange, httpRangeHeader } from "./store.ts";
-import { S3_MIN_PART_BYTES, s3PartSizeFor } from "./_s3_parts.ts";
+import {
+  S3_MIN_PART_BYTES,
+  S3_UPLOAD_DEFAULTS,
+  s3PartSizeFor,
+  s3PutBufferBytes,
+} from "./_s3_parts.ts";
 import { encodeKeyPath } from "./location.ts";
 
 /** Static credentials. */
@@ -283,7 +289,8 @@ export function classify(error: unknown, context: S3ErrorContext): Error {
  * const bytes = await getBytes(store, "a/b.bin");
  * ```
  */
-export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier {
+export class S3Store
+  implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, PutBufferReporter {
   readonly #options: S3StoreOptions;
   readonly #client: S3Client;
   readonly #uploadClient: S3Client;
@@ -304,16 +311,24 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
     this.#options = { ...options };
     this.#threshold = positive(
       options.multipartThresholdBytes,
-      16 * MiB,
+      S3_UPLOAD_DEFAULTS.multipartThresholdBytes,
       "multipartThresholdBytes",
     );
-    this.#partSize = positive(options.partSizeBytes, 16 * MiB, "partSizeBytes");
+    this.#partSize = positive(
+      options.partSizeBytes,
+      S3_UPLOAD_DEFAULTS.partSizeBytes,
+      "partSizeBytes",
+    );
     if (this.#partSize < MIN_PART_SIZE) {
       throw new RangeError(
         `Invalid partSizeBytes ${this.#partSize}: S3 parts must be at least ${MIN_PART_SIZE} bytes`,
       );
     }
-    this.#concurrency = positive(options.putMaxConcurrency, 4, "putMaxConcurrency");
+    this.#concurrency = positive(
+      options.putMaxConcurrency,
+      S3_UPLOAD_DEFAULTS.putMaxConcurrency,
+      "putMaxConcurrency",
+    );
     this.#deleteBatch = positive(options.deleteBatchSize, DELETE_BATCH, "deleteBatchSize");
     if (this.#deleteBatch > DELETE_BATCH) {
       throw new RangeError(
@@ -470,6 +485,15 @@ export class S3Store implements ObjectStore, BulkDeleter, ConditionalPutter, Ser
       }
       throw classify(error, this.#context("get", key));
     }
+  }
+
+  /** Multipart uploads hold their parts in flight and the one being assembled. */
+  putBufferBytes(size: number | undefined): number {
+    return s3PutBufferBytes(size, {
+      multipartThresholdBytes: this.#threshold,
+      partSizeBytes: this.#partSize,
+      putMaxConcurrency: this.#concurrency,
+    });
   }
 
   /**

@@ -157,6 +157,42 @@ export function isConditionalPutter(store: ObjectStore): store is ObjectStore & 
   return typeof (store as Partial<ConditionalPutter>).putIf === "function";
 }
 
+/**
+ * A store whose `put` holds bytes in memory on its own, beyond the chunk it is
+ * handed (S3 parts in flight, Swift's look-ahead): callers that bound memory
+ * (the transfer pipeline) charge this to their budget.
+ */
+export interface PutBufferReporter {
+  /**
+   * Bytes a `put` of `size` bytes (undefined: unknown) holds at most.
+   *
+   * @param size The body's size, when known.
+   * @returns Bytes held by the driver during the put.
+   */
+  putBufferBytes(size: number | undefined): number;
+}
+
+/**
+ * The bytes `store`'s `put` of `size` bytes holds in memory on its own (0 for
+ * stores that write each chunk as it comes, such as files).
+ *
+ * @example
+ * ```ts
+ * import { putBufferBytesOf } from "./store.ts";
+ * import { FileStore } from "./file.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(putBufferBytesOf(new FileStore({ root: "/tmp" }), 123), 0);
+ * ```
+ *
+ * @param store The destination.
+ * @param size The body's size, when known.
+ * @returns Bytes to reserve for the put.
+ */
+export function putBufferBytesOf(store: ObjectStore, size: number | undefined): number {
+  const report = (store as Partial<PutBufferReporter>).putBufferBytes;
+  return typeof report === "function" ? report.call(store, size) : 0;
+}
+
 /** A store that copies between two of its own keys without moving the bytes through us. */
 export interface ServerCopier {
   /** Copies `from` to `to` inside the store. */

@@ -35,6 +35,7 @@ import {
   type ListOptions,
   type ObjectMeta,
   type ObjectStore,
+  type PutBufferReporter,
   type PutChecker,
   type PutCondition,
   type PutOptions,
@@ -113,7 +114,14 @@ const unquote = (etag: string | null) => etag?.replace(/^"(.*)"$/, "$1") ?? unde
  * ```
  */
 export class SwiftObjectStore
-  implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, UrlProvider, PutChecker {
+  implements
+    ObjectStore,
+    BulkDeleter,
+    ConditionalPutter,
+    ServerCopier,
+    UrlProvider,
+    PutChecker,
+    PutBufferReporter {
   /** Every put compares Swift's ETag (per segment for SLOs) with the MD5 of the bytes sent. */
   readonly putCheck = "verified" as const;
   /** The wire client (shared session). */
@@ -206,6 +214,17 @@ export class SwiftObjectStore
       }
     }
     return body;
+  }
+
+  /**
+   * A body of unknown size, or small enough to be one request, is read ahead
+   * (up to 8 MiB) to choose between a single PUT and segments; larger bodies
+   * and their segments stream without being held.
+   */
+  putBufferBytes(size: number | undefined): number {
+    const lookahead = Math.min(this.#segmentSize, LOOKAHEAD_BYTES) + 1;
+    if (size === undefined) return lookahead;
+    return size <= LOOKAHEAD_BYTES ? Math.min(size, lookahead) : 0;
   }
 
   /** @inheritdoc */

@@ -13,11 +13,11 @@
 import { formatHref, type Location, type StoreType } from "../stores/location.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
-import type { LockRow } from "../lock/schema.ts";
-import { itemAssetPath } from "../lock/layout.ts";
-import { safeHref } from "../lock/derive.ts";
-import { destinationOpenOptions, type PipelineOptions, runTransfers } from "./engine.ts";
-import type { TransferResult, TransferTask } from "./transfer.ts";
+import type { LockRow } from "./schema.ts";
+import { itemAssetPath } from "./layout.ts";
+import { safeHref } from "./derive.ts";
+import { destinationOpenOptions, type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
+import type { TransferResult, TransferTask } from "../pipeline/transfer.ts";
 
 /** How destination keys are made. */
 export type RelocateLayout = "item-asset" | "source-key";

@@ -1,6 +1,6 @@
 import { deepEqual, throws } from "node:assert/strict";
-import { parseArgs } from "../cli/parse_args.ts";
-import { parsePipelineFlags, withPipelineFlags } from "./flags.ts";
+import { parseArgs } from "./parse_args.ts";
+import { parsePipelineFlags, withPipelineFlags } from "./pipeline_flags.ts";
 
 const spec = withPipelineFlags({ boolean: ["dry-run"] });
 

@@ -1,5 +1,5 @@
 import { deepEqual, equal, notEqual, throws } from "node:assert/strict";
-import type { LockRow } from "../lock/schema.ts";
+import type { LockRow } from "./schema.ts";
 import {
   ALTERNATE_ASSETS_EXTENSION,
   enrichItem,
@@ -10,8 +10,9 @@ import {
   transformItems,
   withExtension,
 } from "./enrich.ts";
-import { itemsFromIpc, itemsToIpc } from "./ipc.ts";
-import { dropNulls, fixtureItems, inBatches, lockRowFor } from "./_testing.ts";
+import { itemsFromIpc, itemsToIpc } from "../stac/ipc.ts";
+import { dropNulls, fixtureItems, inBatches } from "../stac/_testing.ts";
+import { lockRowFor } from "./_testing.ts";
 
 const row = (itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow =>
   lockRowFor(itemId, assetKey, { size_bytes: 100, checksum: "1220" + "ab".repeat(32), ...over });

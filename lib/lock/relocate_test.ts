@@ -2,9 +2,9 @@ import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { openLocation } from "../stores/registry.ts";
 import { getBytes, headOrUndefined, putBytes } from "../stores/ext.ts";
-import type { LockRow } from "../lock/schema.ts";
+import type { LockRow } from "./schema.ts";
 import { type RelocateDestination, relocateLock } from "./relocate.ts";
-import type { TransferResult } from "./transfer.ts";
+import type { TransferResult } from "../pipeline/transfer.ts";
 
 const sha = (b: Uint8Array) => "1220" + createHash("sha256").update(b).digest("hex");
 

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import type { ArgSpec, ParsedArgs } from "../cli/parse_args.ts";
+import type { ArgSpec, ParsedArgs } from "./parse_args.ts";
 import { parseSize } from "../units.ts";
-import { checkPipelineOptions, type PipelineOptions } from "./engine.ts";
+import { withFlagNames } from "./flag_names.ts";
+import { checkPipelineOptions, type PipelineOptions } from "../pipeline/engine.ts";
 
 /** The flag spec to merge into a command's own (see {@linkcode withPipelineFlags}). */
 export const PIPELINE_FLAGS: ArgSpec = {
@@ -22,7 +23,7 @@ export const PIPELINE_USAGE =
  *
  * @example
  * ```ts
- * import { withPipelineFlags } from "./flags.ts";
+ * import { withPipelineFlags } from "./pipeline_flags.ts";
  * import { ok } from "node:assert/strict";
  * ok(withPipelineFlags({ boolean: ["dry-run"] }).string?.includes("max-workers"));
  * ```
@@ -41,7 +42,7 @@ export function withPipelineFlags(spec: ArgSpec): ArgSpec {
  *
  * @example
  * ```ts
- * import { parsePipelineFlags } from "./flags.ts";
+ * import { parsePipelineFlags } from "./pipeline_flags.ts";
  * import { deepEqual, throws } from "node:assert/strict";
  * deepEqual(
  *   parsePipelineFlags({ _: [], "max-workers": "2", "chunk-size-bytes": "1MiB", "memory-limit-bytes": "4MiB" }),
@@ -78,6 +79,11 @@ export function parsePipelineFlags(args: ParsedArgs): PipelineOptions {
   if (chunkSizeBytes !== undefined) out.chunkSizeBytes = chunkSizeBytes;
   if (memoryLimitBytes !== undefined) out.memoryLimitBytes = memoryLimitBytes;
   if (putMaxConcurrency !== undefined) out.putMaxConcurrency = putMaxConcurrency;
-  checkPipelineOptions(out);
+  try {
+    checkPipelineOptions(out);
+  } catch (error) {
+    if (error instanceof RangeError) throw new RangeError(withFlagNames(error.message));
+    throw error;
+  }
   return out;
 }

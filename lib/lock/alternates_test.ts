@@ -1,9 +1,10 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { addAlternate, promoteAlternate, type PromoteMode, removeAlternate } from "./alternates.ts";
 import { ALTERNATE_ASSETS_EXTENSION, indexLockRows, transformItems } from "./enrich.ts";
-import { itemsFromIpc, itemsToIpc } from "./ipc.ts";
-import type { StacItem } from "./item.ts";
-import { dropNulls, fixtureItems, inBatches, lockRowFor } from "./_testing.ts";
+import { itemsFromIpc, itemsToIpc } from "../stac/ipc.ts";
+import type { StacItem } from "../stac/item.ts";
+import { dropNulls, fixtureItems, inBatches } from "../stac/_testing.ts";
+import { lockRowFor } from "./_testing.ts";
 
 const row = lockRowFor;
 

@@ -6,8 +6,8 @@
  */
 import { formatSize } from "../units.ts";
 import { redact } from "../stores/redact.ts";
-import type { PipelineEvent } from "./engine.ts";
-import type { TransferResult } from "./transfer.ts";
+import type { PipelineEvent } from "../pipeline/engine.ts";
+import type { TransferResult } from "../pipeline/transfer.ts";
 
 /** Options of {@linkcode Progress}. */
 export interface ProgressOptions {

@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { MemoryStore } from "../stores/memory.ts";
 import { putBytes } from "../stores/ext.ts";
 import { PermissionDeniedError } from "../stores/errors.ts";
-import type { LockRow } from "../lock/schema.ts";
+import type { LockRow } from "./schema.ts";
 import type { ObjectStore } from "../stores/store.ts";
-import { CountingStore } from "./_testing.ts";
+import { CountingStore } from "../pipeline/_testing.ts";
 import { compareFacts, validateLock } from "./validate.ts";
 
 function row(item: string, key: string, facts: Partial<LockRow> = {}): LockRow {

@@ -22,10 +22,10 @@ import { NotFoundError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
 import type { Location } from "../stores/location.ts";
-import type { LockRow } from "../lock/schema.ts";
-import { HashStream, multihashOf } from "./hash_stream.ts";
+import type { LockRow } from "./schema.ts";
+import { HashStream, multihashOf } from "../pipeline/hash_stream.ts";
 import { noteReleasedBytes } from "../reclaim.ts";
-import { pooledMap } from "./pool.ts";
+import { pooledMap } from "../pipeline/pool.ts";
 
 /** The verdict on one lock row; field order is the output's. */
 export interface RowValidation {

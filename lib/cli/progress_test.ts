@@ -1,7 +1,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { MemoryStore } from "../stores/memory.ts";
 import { Progress } from "./progress.ts";
-import type { TransferResult } from "./transfer.ts";
+import type { TransferResult } from "../pipeline/transfer.ts";
 
 function sink(): { stream: WritableStream<Uint8Array>; text: () => string } {
   let text = "";

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { LockRow } from "../lock/schema.ts";
+import type { LockRow } from "./schema.ts";
 import { formatHref, type Location, publicUrl } from "../stores/location.ts";
-import { isJsonObject as isRecord, type StacAsset, type StacItem } from "./item.ts";
+import { isJsonObject as isRecord, type StacAsset, type StacItem } from "../stac/item.ts";
 
 /** The File Info extension this module writes (`file:size`, `file:checksum`). */
 export const FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json";

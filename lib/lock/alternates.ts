@@ -15,7 +15,7 @@ import {
   withAlternate,
   withExtension,
 } from "./enrich.ts";
-import { isJsonObject as isRecord, type StacAsset, type StacItem } from "./item.ts";
+import { isJsonObject as isRecord, type StacAsset, type StacItem } from "../stac/item.ts";
 
 /** The promotion modes of {@linkcode promoteAlternate}. */
 export const PROMOTE_MODES = ["replace", "switch"] as const;
