@@ -10,7 +10,7 @@
  * const a = openLocation("memory://a/x.bin");
  * const b = openLocation("memory://b/y.bin");
  * await putBytes(a.store, a.key, new Uint8Array([1, 2, 3]));
- * await copyObject(a.store, a.key, b.store, b.key);
+ * await copyObject(a, b);
  * equal((await getBytes(b.store, b.key)).length, 3);
  * ```
  *

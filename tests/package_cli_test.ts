@@ -326,6 +326,29 @@ Deno.test("ferry build refuses bad input with one line and leaves no package", a
     await Deno.remove(`${dir}/existing`, { recursive: true });
   });
 
+  await t.step("--include-assets with a lock whose checksum the bytes do not match", async () => {
+    await Deno.writeTextFile(`${dir}/abc.bin`, "abc");
+    const row = {
+      item_id: "one",
+      asset_key: "data",
+      store_type: "file" as const,
+      store_container: null,
+      store_endpoint_url: null,
+      key: `${dir}/abc.bin`,
+      size_bytes: 3,
+      etag: null,
+      last_modified: null,
+      checksum: "1220" + "0".repeat(64),
+    };
+    await writeLockParquetFile([[row]], `${dir}/wrong.parquet`);
+    await expectFailure(
+      ["build", `${dir}/pkg`, "--include-assets", "--asset-lock", `${dir}/wrong.parquet`],
+      /^ferry build: Cannot copy row 1 \(item "one", asset "data"\): sha256 mismatch: expected 0{64}, actual ba7816bf/,
+    );
+    await Deno.remove(`${dir}/abc.bin`);
+    await Deno.remove(`${dir}/wrong.parquet`);
+  });
+
   await t.step("a bad --checksum and --max-workers", async () => {
     await expectFailure(["build", `${dir}/pkg`, "--checksum", "md5"], /Invalid checksum "md5"/, 2);
     await expectFailure(

@@ -12,19 +12,20 @@ import {
   runDemo,
 } from "../package/mod.ts";
 import { PROBE_FLAGS, probeOptionsFromArgs } from "./lock_commands.ts";
+import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "./pipeline_flags.ts";
 
 const build: Command = {
   name: ["build"],
   summary:
     "Build a package folder from items (Arrow IPC) on stdin: items.parquet + assets.lock.parquet",
   usage:
-    "OUTPUT_DIR [--asset-lock PATH] [--includes PATH]... [--include-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--max-workers N] [--keep-going]",
-  args: {
+    `OUTPUT_DIR [--asset-lock PATH] [--includes PATH]... [--include-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] ${PIPELINE_USAGE}`,
+  args: withPipelineFlags({
     ...PROBE_FLAGS,
-    string: [...PROBE_FLAGS.string, "asset-lock"],
+    string: ["checksum", "asset-lock"],
     boolean: [...PROBE_FLAGS.boolean, "include-assets"],
     collect: [...PROBE_FLAGS.collect, "includes"],
-  },
+  }),
   async run(args, io) {
     const outputDir = positional(args, 0, "OUTPUT_DIR");
     const report = await buildPackage(io.stdin, outputDir, {
@@ -32,6 +33,7 @@ const build: Command = {
       assetLock: typeof args["asset-lock"] === "string" ? args["asset-lock"] : undefined,
       includes: args.includes as string[],
       includeAssets: args["include-assets"] === true,
+      pipeline: parsePipelineFlags(args),
     });
     await writeJsonLine(io.stdout, report);
     return EXIT.ok;

@@ -6,7 +6,9 @@
 import { type Command, EXIT, positional, writeJsonLine, writeText } from "./command.ts";
 import { type OpenedLocation, openLocation } from "../stores/registry.ts";
 import { formatHref } from "../stores/location.ts";
-import { copyObject, headOrUndefined } from "../stores/ext.ts";
+import { headOrUndefined } from "../stores/ext.ts";
+import { copyObject, destinationOpenOptions } from "../pipeline/engine.ts";
+import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "./pipeline_flags.ts";
 import { type ByteRange, isBulkDeleter, type ListEntry, type ObjectMeta } from "../stores/store.ts";
 
 function metaJson(meta: ObjectMeta) {
@@ -169,18 +171,25 @@ const rm: Command = {
 
 const cp: Command = {
   name: ["store", "cp"],
-  summary: "Copy one object between any two stores, streamed (DST ending in / keeps the name)",
-  usage: "SRC DST",
-  args: {},
+  summary:
+    "Copy one object between any two stores through the transfer pipeline (DST ending in / keeps the name)",
+  usage: `SRC DST ${PIPELINE_USAGE}`,
+  args: withPipelineFlags({}),
   async run(args, io) {
+    const pipeline = parsePipelineFlags(args);
     const source = openLocation(positional(args, 0, "SRC"));
-    const destination = openLocation(positional(args, 1, "DST"));
+    const destination = openLocation(positional(args, 1, "DST"), destinationOpenOptions(pipeline));
     let toKey = destination.key;
     if (toKey === "" || toKey.endsWith("/")) {
       toKey += source.key.slice(source.key.lastIndexOf("/") + 1);
     }
-    const result = await copyObject(source.store, source.key, destination.store, toKey);
-    await writeJsonLine(io.stdout, { key: toKey, size: result.size, etag: result.etag ?? null });
+    const result = await copyObject(source, { store: destination.store, key: toKey }, pipeline);
+    await writeJsonLine(io.stdout, {
+      key: toKey,
+      size: result.size,
+      etag: result.destination?.etag ?? null,
+      checksum: result.checksum ?? null,
+    });
     return EXIT.ok;
   },
 };

@@ -9,8 +9,10 @@
 import { formatHref, type Location, parseHref } from "../stores/location.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
-import { mapOrdered } from "./_pool.ts";
-import { type ChecksumAlgorithm, sha256Multihash } from "./checksum.ts";
+import { mapOrdered } from "../pipeline/pool.ts";
+import { digestObject } from "../pipeline/digest.ts";
+import { multihashOf } from "../pipeline/hash_stream.ts";
+import type { ChecksumAlgorithm } from "./checksum.ts";
 import { type LockRow, normalizeEndpoint } from "./schema.ts";
 
 /** The asset key stacpkg leaves out of locks unless asked (`--include-metadata-assets`). */
@@ -499,7 +501,9 @@ async function probeOne(
     out.last_modified = meta.lastModified?.toISOString() ?? null;
   }
   if (hash) {
-    const { checksum, size } = await sha256Multihash(await store.get(key));
+    const digest = await digestObject({ store, key }, { retry: open?.retry });
+    const { size } = digest;
+    const checksum = multihashOf(digest.sha256);
     if (out.size_bytes !== null && head && out.size_bytes !== size) {
       throw new Error(`size changed while reading: HEAD said ${out.size_bytes}, read ${size}`);
     }

@@ -11,7 +11,6 @@ import {
   readLockParquetRows,
   writeLockParquetFile,
 } from "./mod.ts";
-import { mapOrdered } from "./_pool.ts";
 import { validateLock, type ValidateOptions } from "./validate.ts";
 
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
@@ -235,21 +234,6 @@ Deno.test("deriveLock() aborts on a failed probe, or keeps a row with nulls unde
   deepEqual([rows[1]!.etag, rows[1]!.last_modified, rows[1]!.checksum], [null, null, null]);
   equal(rows[1]!.size_bytes, 9, "the size the item stated is kept");
   deepEqual(errors.map((e) => e.assetKey), ["gone"]);
-});
-
-Deno.test("mapOrdered() keeps order and never exceeds its limit", async () => {
-  let inFlight = 0;
-  let peak = 0;
-  const out = await mapOrdered([...Array(20).keys()], 3, async (n) => {
-    inFlight++;
-    peak = Math.max(peak, inFlight);
-    await new Promise((r) => setTimeout(r, (n * 7) % 5));
-    inFlight--;
-    return n * 2;
-  });
-  deepEqual(out, [...Array(20).keys()].map((n) => n * 2));
-  equal(peak, 3);
-  await rejects(mapOrdered([1], 0, () => Promise.resolve(1)), RangeError);
 });
 
 Deno.test("validateLock() reports size and checksum mismatches against files", async () => {

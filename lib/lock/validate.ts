@@ -23,8 +23,8 @@ import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
 import type { Location } from "../stores/location.ts";
 import type { LockRow } from "./schema.ts";
-import { HashStream, multihashOf } from "../pipeline/hash_stream.ts";
-import { noteReleasedBytes } from "../reclaim.ts";
+import { digestObject } from "../pipeline/digest.ts";
+import { multihashOf } from "../pipeline/hash_stream.ts";
 import { pooledMap } from "../pipeline/pool.ts";
 
 /** The verdict on one lock row; field order is the output's. */
@@ -135,7 +135,7 @@ export async function validateLock(
 ): Promise<ValidateReport> {
   const maxWorkers = options.maxWorkers ?? 8;
   if (!Number.isSafeInteger(maxWorkers) || maxWorkers < 1) {
-    throw new RangeError(`Invalid --max-workers ${maxWorkers}: expected a positive integer`);
+    throw new RangeError(`Invalid maxWorkers ${maxWorkers}: expected a positive integer`);
   }
   const threshold = options.listingThreshold ?? 8;
   const itemIds = options.itemIds?.length ? new Set(options.itemIds) : undefined;
@@ -206,13 +206,10 @@ export async function validateLock(
         stats.fromListing++;
       }
       if (options.deep && r.row.checksum) {
-        const hash = new HashStream();
-        const body = await r.store.get(r.key, { signal: options.signal });
-        // Each chunk is garbage once hashed: let the pipeline free it early.
-        await body.pipeThrough(hash).pipeTo(
-          new WritableStream({ write: (chunk) => void noteReleasedBytes(chunk.byteLength) }),
-        );
-        const digest = await hash.digest;
+        const digest = await digestObject(r, {
+          retry: options.open?.retry,
+          signal: options.signal,
+        });
         const actual = multihashOf(digest.sha256);
         if (r.row.checksum.toLowerCase() !== actual) {
           errors.push(`checksum mismatch: expected ${r.row.checksum}, actual ${actual}`);

@@ -18,8 +18,10 @@ import {
   writeItemsParquet,
   writeRecordBatchesParquet,
 } from "../stac/mod.ts";
-import { mapOrdered } from "../lock/_pool.ts";
-import { type ChecksumAlgorithm, Sha256Stream } from "../lock/checksum.ts";
+import type { ChecksumAlgorithm } from "../lock/checksum.ts";
+import { type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
+import type { TransferTask } from "../pipeline/transfer.ts";
+import { FileStore } from "../stores/file.ts";
 import { lockRowLocation, lockRowsOfItems, type ProbeError, probeLock } from "../lock/derive.ts";
 import { readLockParquet, writeLockParquet } from "../lock/parquet.ts";
 import type { LockRow } from "../lock/schema.ts";
@@ -48,6 +50,8 @@ export interface BuildOptions {
   keepGoing?: boolean | undefined;
   /** Requests (probes, copies) in flight. @default 8 */
   maxWorkers?: number | undefined;
+  /** Chunking, memory limit and retries of the asset copies (`includeAssets`). */
+  pipeline?: PipelineOptions | undefined;
   /** Receives failed probes under `keepGoing`. */
   onError?: ((error: ProbeError) => void) | undefined;
   /** Environment and retries for opening stores. */
@@ -234,58 +238,74 @@ const LOCK_SIDE_FAILED = new Error("The asset lock writer failed");
 /** Rows of a record batch handled at once by `buildPackage`. */
 const BUILD_SLICE_ROWS = 8192;
 
+/**
+ * Copies each row's asset into the package through the transfer pipeline:
+ * bounded memory, retries, and the bytes checked in flight against the
+ * lock's size and checksum (a mismatch fails the build before the package
+ * becomes visible).
+ */
 async function* copyAssets(
   batches: AsyncIterable<LockRow[]>,
   dir: string,
   options: BuildOptions,
 ): AsyncIterable<LockRow[]> {
+  const packageStore = new FileStore({ root: dir });
   const taken = new Set<string>();
   let seen = 0;
   for await (const rows of batches) {
     const first = seen;
     seen += rows.length;
-    yield await mapOrdered(rows, options.maxWorkers ?? 8, async (row, i) => {
+    const where = (i: number) =>
+      `row ${first + i + 1} (item "${rows[i]!.item_id}", asset "${rows[i]!.asset_key}")`;
+    const tasks: TransferTask<number>[] = rows.map((row, i) => {
       const path = packagedAssetPath(row);
       if (taken.has(path)) {
         throw new ConflictError(
-          `Row ${first + i + 1} (item "${row.item_id}", asset "${row.asset_key}"): ` +
-            `"${path}" is already taken by another asset`,
+          `${capitalized(where(i))}: "${path}" is already taken by another asset`,
         );
       }
       taken.add(path);
-      await Deno.mkdir(`${dir}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
-      const { store, key } = openLocation(lockRowLocation(row), options.open);
-      const hasher = new Sha256Stream();
-      const file = await Deno.open(`${dir}/${path}`, { write: true, createNew: true });
-      try {
-        await (await store.get(key)).pipeThrough(hasher).pipeTo(file.writable);
-      } catch (error) {
-        throw new Error(
-          `Cannot copy row ${first + i + 1} (item "${row.item_id}", asset "${row.asset_key}"): ${
-            (error as Error).message
-          }`,
-          { cause: error },
-        );
-      }
-      if (row.size_bytes !== null && row.size_bytes !== hasher.size) {
-        throw new Error(
-          `Row ${first + i + 1} (item "${row.item_id}", asset "${row.asset_key}"): ` +
-            `size mismatch: expected ${row.size_bytes}, actual ${hasher.size}`,
-        );
-      }
+      const source = openLocation(lockRowLocation(row), options.open);
       return {
-        ...row,
-        store_type: "file" as const,
-        store_container: null,
-        store_endpoint_url: null,
-        key: path,
-        size_bytes: hasher.size,
-        etag: null,
-        last_modified: null,
-        checksum: options.checksum === "sha256" ? hasher.checksum : row.checksum,
+        source: { store: source.store, key: source.key },
+        destination: { store: packageStore, key: path },
+        expected: { size: row.size_bytes ?? undefined, sha256: row.checksum ?? undefined },
+        ifExists: "overwrite",
+        data: i,
       };
     });
+    const out = [...rows];
+    const pipeline = {
+      maxWorkers: options.maxWorkers ?? 8,
+      ...options.pipeline,
+      retry: options.pipeline?.retry ?? options.open?.retry,
+    };
+    for await (const result of runTransfers(tasks, pipeline)) {
+      const i = result.task.data!;
+      if (result.status === "failed") {
+        throw new Error(`Cannot copy ${where(i)}: ${result.error?.message}`, {
+          cause: result.error,
+        });
+      }
+      const row = rows[i]!;
+      out[i] = {
+        ...row,
+        store_type: "file",
+        store_container: null,
+        store_endpoint_url: null,
+        key: result.task.destination.key,
+        size_bytes: result.size ?? row.size_bytes,
+        etag: null,
+        last_modified: null,
+        checksum: options.checksum === "sha256" ? result.checksum ?? null : row.checksum,
+      };
+    }
+    yield out;
   }
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 async function checkIncludes(options: BuildOptions): Promise<{ source: string; name: string }[]> {

@@ -26,7 +26,14 @@ import type { RetryOptions } from "../stores/retry_store.ts";
 import type { OpenOptions } from "../stores/registry.ts";
 import { checkMemoryLimit, MemoryBudget } from "./memory_budget.ts";
 import { pooledMap } from "./pool.ts";
-import { transferObject, type TransferResult, type TransferTask } from "./transfer.ts";
+import type { ExpectedDigest } from "./hash_stream.ts";
+import {
+  type IfExists,
+  type ObjectRef,
+  transferObject,
+  type TransferResult,
+  type TransferTask,
+} from "./transfer.ts";
 
 /** The tuning every byte-moving command shares (its flags are in `flags.ts`). */
 export interface PipelineOptions {
@@ -235,4 +242,57 @@ async function* run<T>(
     if (!finished) stop.abort(new DOMException("The transfer run was stopped", "AbortError"));
     await results.return?.();
   }
+}
+
+/** Options of {@linkcode copyObject}. */
+export interface CopyObjectOptions extends PipelineOptions {
+  /** Facts the bytes must match (`size`, `sha256`, `md5`). */
+  expected?: ExpectedDigest | undefined;
+  /** What to do when the destination exists. @default "overwrite" */
+  ifExists?: IfExists | undefined;
+  /** Content type for the destination. @default the source's */
+  contentType?: string | undefined;
+}
+
+/**
+ * Copies one object through the pipeline: streamed within the memory limit,
+ * hashed in flight, retried whole on transient errors, never half-visible.
+ *
+ * @example Copying between two memory stores
+ * ```ts
+ * import { copyObject } from "./engine.ts";
+ * import { MemoryStore } from "../stores/memory.ts";
+ * import { getBytes, putBytes } from "../stores/ext.ts";
+ * import { equal } from "node:assert/strict";
+ * const [a, b] = [new MemoryStore(), new MemoryStore()];
+ * await putBytes(a, "x.bin", new Uint8Array([1, 2, 3]));
+ * const result = await copyObject({ store: a, key: "x.bin" }, { store: b, key: "y.bin" });
+ * equal(result.checksum?.slice(0, 4), "1220");
+ * equal((await getBytes(b, "y.bin")).length, 3);
+ * ```
+ *
+ * @param source Where the bytes are.
+ * @param destination Where they go.
+ * @param options Pipeline tuning, expected facts, what to do with an existing destination.
+ * @returns What happened (`copied`, or `skipped` under `ifExists: "verify" | "keep"`).
+ * @throws {Error} The object's failure (a `StoreError`, a `ChecksumMismatchError`, …).
+ */
+export async function copyObject(
+  source: ObjectRef,
+  destination: ObjectRef,
+  options: CopyObjectOptions = {},
+): Promise<TransferResult> {
+  const { expected, ifExists, contentType, ...pipeline } = options;
+  const task: TransferTask = {
+    source,
+    destination,
+    expected,
+    ifExists: ifExists ?? "overwrite",
+    contentType,
+  };
+  for await (const result of runTransfers([task], pipeline)) {
+    if (result.status === "failed") throw result.error;
+    return result;
+  }
+  throw new Error("The transfer run ended without a result");
 }

@@ -28,4 +28,5 @@ export * from "./pool.ts";
 export * from "./chunk_stream.ts";
 export * from "./hash_stream.ts";
 export * from "./transfer.ts";
+export * from "./digest.ts";
 export * from "./engine.ts";

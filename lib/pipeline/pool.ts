@@ -95,6 +95,39 @@ async function* run<T, R>(
   }
 }
 
+/**
+ * Maps `fn` over `items` with at most `limit` calls in flight, like
+ * {@linkcode pooledMap}, and returns the results in input order. The first
+ * rejection rejects the whole call, after the calls in flight settle.
+ *
+ * @example
+ * ```ts
+ * import { mapOrdered } from "./pool.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(await mapOrdered([3, 1, 2], 2, async (n) => n * 10), [30, 10, 20]);
+ * ```
+ *
+ * @param items The inputs.
+ * @param limit Calls in flight at most (a positive integer).
+ * @param fn The work for one input and its index.
+ * @param options A signal that stops the pool.
+ * @returns The results, in input order.
+ * @throws {RangeError} When `limit` is not a positive integer.
+ */
+export async function mapOrdered<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  options: PoolOptions = {},
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  const work = pooledMap(limit, items.keys(), async (i) => {
+    results[i] = await fn(items[i]!, i);
+  }, options);
+  for await (const _ of work) { /* results are stored by index */ }
+  return results;
+}
+
 function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
   return {
     next: () => Promise.resolve(iterator.next()),

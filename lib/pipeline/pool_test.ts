@@ -1,5 +1,5 @@
 import { deepEqual, equal, rejects, throws } from "node:assert/strict";
-import { pooledMap } from "./pool.ts";
+import { mapOrdered, pooledMap } from "./pool.ts";
 
 Deno.test("pooledMap() throws RangeError at once for a bad limit", () => {
   throws(() => pooledMap(0, [1], (n) => Promise.resolve(n)), /Invalid pool limit 0/);
@@ -59,4 +59,19 @@ Deno.test("pooledMap() stops taking items when its signal aborts", async () => {
     for await (const _ of results) { /* drain */ }
   }, /stopped/);
   equal(started, 1);
+});
+
+Deno.test("mapOrdered() keeps order and never exceeds its limit", async () => {
+  let inFlight = 0;
+  let peak = 0;
+  const out = await mapOrdered([...Array(20).keys()], 3, async (n) => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    await new Promise((r) => setTimeout(r, (n * 7) % 5));
+    inFlight--;
+    return n * 2;
+  });
+  deepEqual(out, [...Array(20).keys()].map((n) => n * 2));
+  equal(peak, 3);
+  await rejects(mapOrdered([1], 0, () => Promise.resolve(1)), RangeError);
 });

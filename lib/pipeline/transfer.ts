@@ -48,6 +48,7 @@ import {
   type StreamDigest,
 } from "./hash_stream.ts";
 import { MemoryBudget } from "./memory_budget.ts";
+import { digestObject } from "./digest.ts";
 
 /** One object in one store. */
 export interface ObjectRef {
@@ -326,10 +327,10 @@ async function proveExisting(
     return existingMd5 === wantMd5 ? { size, checksum, md5: wantMd5 } : undefined;
   }
   if (wantSha === undefined && wantMd5 === undefined) return undefined;
-  const hash = new HashStream({ md5: wantMd5 !== undefined });
-  const body = await destination.store.get(destination.key, { signal: options.signal });
-  await body.pipeThrough(hash, { signal: options.signal }).pipeTo(new WritableStream());
-  const digest = await hash.digest;
+  const digest = await digestObject(destination, {
+    md5: wantMd5 !== undefined,
+    signal: options.signal,
+  });
   if (digest.size !== size) return undefined;
   if (wantSha !== undefined && digest.sha256 !== wantSha) return undefined;
   if (wantMd5 !== undefined && digest.md5 !== wantMd5) return undefined;

@@ -130,30 +130,3 @@ export async function listAll(
   for await (const entry of store.list(prefix, delimiter ? { delimiter } : {})) out.push(entry);
   return out;
 }
-
-/**
- * Streams one object from one store to another (or within one), without
- * holding it in memory.
- *
- * @param from Source store.
- * @param fromKey Source key.
- * @param to Destination store.
- * @param toKey Destination key.
- * @param options Signal.
- * @returns What the destination reports.
- */
-export async function copyObject(
-  from: ObjectStore,
-  fromKey: string,
-  to: ObjectStore,
-  toKey: string,
-  options: { signal?: AbortSignal | undefined } = {},
-): Promise<PutResult> {
-  const meta = await from.head(fromKey, options);
-  const body = await from.get(fromKey, options);
-  return await to.put(toKey, body, {
-    size: meta.size,
-    contentType: meta.contentType,
-    signal: options.signal,
-  });
-}
