@@ -11,9 +11,7 @@ import type { ParsedArgs } from "./parse_args.ts";
 import { readLockParquetRows } from "../lock/parquet.ts";
 import type { LockRow } from "../lock/schema.ts";
 import { NotFoundError } from "../stores/errors.ts";
-import { swiftAuthFor } from "../stores/registry.ts";
-import { authenticate } from "../stores/swift/auth.ts";
-import { readEnv } from "../env.ts";
+import { swiftStorageUrlFromEnv } from "../stores/registry.ts";
 import {
   enrichItem,
   indexLockRows,
@@ -75,19 +73,14 @@ async function readLock(path: string): Promise<{ rows: LockRow[]; index: LockInd
 async function swiftStorageUrlFor(rows: readonly LockRow[]): Promise<string | undefined> {
   const row = rows.find(needsSwiftStorageUrl);
   if (!row) return undefined;
-  const storageUrl = readEnv("OS_STORAGE_URL");
-  if (storageUrl) return storageUrl;
-  let auth;
   try {
-    auth = swiftAuthFor(null, readEnv);
-  } catch {
+    return await swiftStorageUrlFromEnv();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
     throw new TypeError(
       `Lock row "${row.item_id}"/"${row.asset_key}" is on Swift without store_endpoint_url: set OS_STORAGE_URL, or ST_AUTH, ST_USER and ST_KEY, to write its https URL`,
     );
   }
-  if (auth.storageUrl) return auth.storageUrl;
-  if ("authUrl" in auth) return (await authenticate(auth.authUrl, auth.user, auth.key)).storageUrl;
-  return undefined;
 }
 
 /** Streams stdin's items through `step` to stdout; returns the counts. */

@@ -17,7 +17,7 @@ import { type Command, EXIT, positional, writeJsonLine, writeText } from "./comm
 import { readEnv } from "../env.ts";
 import { parseHref } from "../stores/location.ts";
 import { registerSecret } from "../stores/redact.ts";
-import { swiftAuthFor } from "../stores/registry.ts";
+import { swiftAuthFor, swiftTempAuthFromEnv } from "../stores/registry.ts";
 import {
   authenticate,
   PUBLIC_READ_ACL,
@@ -43,18 +43,8 @@ const auth: Command = {
   usage: "[--export]",
   args: { boolean: ["export"] },
   async run(args, io) {
-    const names = ["ST_AUTH", "ST_USER", "ST_KEY"] as const;
-    const [authUrl, user, key] = names.map((n) => readEnv(n));
-    const missing = names.filter((_, i) => ![authUrl, user, key][i]);
-    if (missing.length > 0) {
-      throw new TypeError(
-        `Missing TempAuth credentials: set ST_AUTH, ST_USER and ST_KEY (unset: ${
-          missing.join(", ")
-        })`,
-      );
-    }
-    registerSecret(key);
-    const creds = await authenticate(authUrl!, user!, key!);
+    const { authUrl, user, key } = swiftTempAuthFromEnv();
+    const creds = await authenticate(authUrl, user, key);
     const expiresAt = creds.expiresAt?.toISOString() ?? null;
     if (args.export) {
       const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

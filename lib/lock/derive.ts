@@ -6,14 +6,21 @@
  *
  * @module
  */
-import { formatHref, type Location, parseHref } from "../stores/location.ts";
+import {
+  formatHref,
+  isAbsoluteHref,
+  isRelativeHref,
+  type Location,
+  parseHref,
+  relativeHrefResolver,
+} from "../stores/location.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
 import { mapOrdered } from "../pipeline/pool.ts";
 import { digestObject } from "../pipeline/digest.ts";
 import { multihashOf } from "../pipeline/hash_stream.ts";
 import type { ChecksumAlgorithm } from "./checksum.ts";
-import { type LockRow, normalizeEndpoint } from "./schema.ts";
+import { type LockRow, lockRowLocation, normalizeEndpoint } from "./schema.ts";
 
 /** The asset key stacpkg leaves out of locks unless asked (`--include-metadata-assets`). */
 export const METADATA_ASSET_KEY = "metadata";
@@ -90,21 +97,6 @@ export class ProbeError extends Error {
     this.itemId = lockRow.item_id;
     this.assetKey = lockRow.asset_key;
   }
-}
-
-/**
- * The location of a lock row.
- *
- * @param row The row.
- * @returns Its location.
- */
-export function lockRowLocation(row: LockRow): Location {
-  return {
-    store_type: row.store_type,
-    store_container: row.store_container,
-    store_endpoint_url: row.store_endpoint_url,
-    key: row.key,
-  };
 }
 
 /**
@@ -188,41 +180,6 @@ function quickHttpLocation(href: string): Location | undefined {
 /** Characters URL parsing treats specially anywhere (dropped or turned into `/`), or a fragment. */
 const UNUSUAL_HREF = /[\t\n\r\\#]/;
 
-/** A scheme (two or more letters; one is a Windows drive letter). */
-const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]+:/;
-
-/**
- * Whether an href is relative: no scheme (nor drive letter) and not an
- * absolute path (`B04.tif`, `./B04.tif`, `../x/B04.tif`).
- *
- * @example
- * ```ts
- * import { isRelativeHref } from "./derive.ts";
- * import { equal } from "node:assert/strict";
- * equal(isRelativeHref("./B04.tif"), true);
- * equal(isRelativeHref("s3://b/B04.tif"), false);
- * equal(isRelativeHref("/data/B04.tif"), false);
- * ```
- *
- * @param href The href.
- * @returns True for a relative href.
- */
-export function isRelativeHref(href: string): boolean {
-  // As !/^\// and !/^[a-zA-Z][a-zA-Z0-9+.-]*:/, without a regular expression.
-  const first = href.charCodeAt(0) | 0x20;
-  if (first < 0x61 || first > 0x7a) return href.charCodeAt(0) !== 0x2f;
-  for (let i = 1; i < href.length; i++) {
-    const c = href.charCodeAt(i);
-    if (c === 0x3a) return false; // ":" ends a scheme
-    const lower = c | 0x20;
-    if (
-      !((lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b ||
-        c === 0x2e || c === 0x2d)
-    ) return true;
-  }
-  return true;
-}
-
 /**
  * The href of the item's first `rel: "self"` link when it is absolute (a
  * scheme of two or more letters, or a path starting with `/`), else undefined.
@@ -233,69 +190,9 @@ function selfHrefOf(item: LockableItem): string | undefined {
     if (!link || typeof link !== "object") continue;
     const { rel, href } = link as { rel?: unknown; href?: unknown };
     if (rel !== "self" || typeof href !== "string") continue;
-    return href.startsWith("/") || SCHEME.test(href) ? href : undefined;
+    return isAbsoluteHref(href) ? href : undefined;
   }
   return undefined;
-}
-
-/**
- * `path` resolved against the folder `dir` (both POSIX, `dir` absolute):
- * `.` and `..` segments are applied, `..` stops at the root.
- */
-function resolvePosix(dir: string, path: string): string {
-  const parts: string[] = [];
-  for (const segment of `${dir}/${path}`.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment === "..") parts.pop();
-    else parts.push(segment);
-  }
-  return `/${parts.join("/")}`;
-}
-
-/** The folder of a POSIX path (`/a/b.json` → `/a`). */
-function dirnamePosix(path: string): string {
-  return path.slice(0, path.lastIndexOf("/") + 1) || "/";
-}
-
-/**
- * A relative href without `.` or `..` segments (but for leading `./`), empty
- * segments, or characters URL parsing would encode or treat specially: joined
- * to a folder URL it gives what URL resolution gives. Group 1: the path
- * after the leading `./`.
- */
-const PLAIN_RELATIVE =
-  /^(?:\.\/)*([\w~!$&'()*+,;=:@-][\w.~!$&'()*+,;=:@-]*(?:\/[\w~!$&'()*+,;=:@-][\w.~!$&'()*+,;=:@-]*)*)$/;
-
-/**
- * What resolves relative hrefs against an item's absolute `self` href: URL
- * resolution for http(s) (the path is a URL path there); for other schemes
- * the key (raw, as `parseHref` reads `s3://` and `swift://` keys, so no
- * percent-encoding) or the path of a `file://` URL, and for a plain absolute
- * path, POSIX resolution against its folder.
- */
-function relativeResolver(self: string): (href: string) => string {
-  if (self.startsWith("/")) {
-    const dir = dirnamePosix(self);
-    return (href) => resolvePosix(dir, href);
-  }
-  const scheme = SCHEME.exec(self)![0].slice(0, -1).toLowerCase();
-  if (scheme === "http" || scheme === "https") {
-    const dir = new URL("./", self).href;
-    return (href) => {
-      const plain = PLAIN_RELATIVE.exec(href);
-      return plain ? dir + plain[1] : new URL(href, self).href;
-    };
-  }
-  const base = parseHref(self);
-  if (base.store_type === "file") {
-    const dir = dirnamePosix(base.key);
-    return (href) => resolvePosix(dir, href);
-  }
-  // scheme://container/key: the key's folder, kept as written.
-  const keyStart = self.indexOf("/", scheme.length + 3);
-  const prefix = keyStart === -1 ? `${self}/` : self.slice(0, keyStart + 1);
-  const dir = dirnamePosix(`/${keyStart === -1 ? "" : self.slice(keyStart + 1)}`);
-  return (href) => prefix + resolvePosix(dir, href).slice(1);
 }
 
 /**
@@ -411,7 +308,7 @@ function pushLockRows(
           if (self === undefined) self = selfHrefOf(item) ?? null;
           if (self !== null) {
             against = ` (relative to its self link "${self}")`;
-            resolve ??= relativeResolver(self);
+            resolve ??= relativeHrefResolver(self);
             href = resolve(href);
           }
         }

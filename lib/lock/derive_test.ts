@@ -1,5 +1,6 @@
 import { deepEqual, throws } from "node:assert/strict";
-import { isRelativeHref, lockRowsOfItem, lockRowsOfItems } from "./derive.ts";
+import { lockRowsOfItem, lockRowsOfItems } from "./derive.ts";
+import { isRelativeHref } from "../stores/location.ts";
 import { parseHref } from "../stores/location.ts";
 
 Deno.test("lockRowsOfItem() locates http(s) hrefs exactly as parseHref() does", () => {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { LockRow } from "./schema.ts";
+import { type LockRow, lockRowLocation } from "./schema.ts";
 import { formatHref, type Location, publicUrl } from "../stores/location.ts";
 import { isJsonObject as isRecord, type StacAsset, type StacItem } from "../stac/item.ts";
 
@@ -75,12 +75,7 @@ export interface LockRowHrefOptions {
  * @throws {TypeError} For a Swift row without an endpoint when no storage URL is given.
  */
 export function lockRowHref(row: LockRow, options: LockRowHrefOptions = {}): string {
-  const location: Location = {
-    store_type: row.store_type,
-    store_container: row.store_container,
-    store_endpoint_url: row.store_endpoint_url,
-    key: row.key,
-  };
+  const location: Location = lockRowLocation(row);
   if (location.store_type === "swift" && !location.store_endpoint_url) {
     if (!options.swiftStorageUrl) {
       throw new TypeError(

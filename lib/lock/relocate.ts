@@ -13,7 +13,8 @@
 import { formatHref, type Location, type StoreType } from "../stores/location.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
-import type { LockRow } from "./schema.ts";
+import { normalizeEtag } from "../stores/store.ts";
+import { type LockRow, lockRowLocation } from "./schema.ts";
 import { itemAssetPath } from "./layout.ts";
 import { safeHref } from "./derive.ts";
 import { destinationOpenOptions, type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
@@ -238,12 +239,7 @@ async function* run(
     rows.forEach((row, index) => {
       if (!rowMoves(row, options.sourcePrefix)) return;
       const destination = destinationOf(row, options);
-      const source = openLocation({
-        store_type: row.store_type,
-        store_container: row.store_container,
-        store_endpoint_url: row.store_endpoint_url,
-        key: row.key,
-      }, options.open);
+      const source = openLocation(lockRowLocation(row), options.open);
       const target = openLocation(destination, openDestination);
       // File keys are recorded as absolute paths.
       if (destination.store_type === "file") destination.key = `/${target.key}`;
@@ -277,7 +273,7 @@ async function* run(
           store_endpoint_url: destination.store_endpoint_url,
           key: destination.key,
           size_bytes: meta?.size ?? result.size ?? row.size_bytes,
-          etag: meta?.etag?.replace(/"/g, "") ?? null,
+          etag: normalizeEtag(meta?.etag) ?? null,
           last_modified: meta?.lastModified?.toISOString() ?? null,
           checksum: result.checksum ?? row.checksum,
         };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { normalizeStoreType, type StoreType } from "../stores/location.ts";
+import { type Location, normalizeStoreType, type StoreType } from "../stores/location.ts";
 
 /** One row of the asset lock: where one asset of one item lives, and what is known of it. */
 export interface LockRow {
@@ -184,4 +184,19 @@ function toIsoTime(value: unknown, where: string): string | null {
     return new Date(Number(value)).toISOString();
   }
   throw new SyntaxError(`${where}: last_modified is not a time: ${String(value)}`);
+}
+
+/**
+ * The location of a lock row.
+ *
+ * @param row The row.
+ * @returns Its location.
+ */
+export function lockRowLocation(row: LockRow): Location {
+  return {
+    store_type: row.store_type,
+    store_container: row.store_container,
+    store_endpoint_url: row.store_endpoint_url,
+    key: row.key,
+  };
 }

@@ -20,9 +20,9 @@
  */
 import { NotFoundError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
-import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
-import type { Location } from "../stores/location.ts";
-import type { LockRow } from "./schema.ts";
+import { normalizeEtag, type ObjectMeta, type ObjectStore } from "../stores/store.ts";
+import { isRelativeHref, type Location, relativeHrefResolver } from "../stores/location.ts";
+import { type LockRow, lockRowLocation } from "./schema.ts";
 import { digestObject } from "../pipeline/digest.ts";
 import { multihashOf } from "../pipeline/hash_stream.ts";
 import { pooledMap } from "../pipeline/pool.ts";
@@ -140,10 +140,12 @@ export async function validateLock(
   const threshold = options.listingThreshold ?? 8;
   const itemIds = options.itemIds?.length ? new Set(options.itemIds) : undefined;
   const assetKeys = options.assetKeys?.length ? new Set(options.assetKeys) : undefined;
-  const baseDir = options.baseDir?.replace(/\/$/, "");
+  const inBaseDir = options.baseDir === undefined
+    ? undefined
+    : relativeHrefResolver(`${options.baseDir.replace(/\/$/, "")}/`);
   const resolve = options.resolve ?? ((location: Location) => {
-    if (baseDir && location.store_type === "file" && !location.key.startsWith("/")) {
-      location = { ...location, key: `${baseDir}/${location.key}` };
+    if (inBaseDir && location.store_type === "file" && isRelativeHref(location.key)) {
+      location = { ...location, key: inBaseDir(location.key) };
     }
     return openLocation(location, options.open);
   });
@@ -159,12 +161,7 @@ export async function validateLock(
       stats.rows++;
       let opened;
       try {
-        opened = resolve({
-          store_type: row.store_type,
-          store_container: row.store_container,
-          store_endpoint_url: row.store_endpoint_url,
-          key: row.key,
-        });
+        opened = resolve(lockRowLocation(row));
       } catch (error) {
         if (!options.keepGoing) throw rowError(row, error);
         unresolved.push({ row, error });
@@ -283,8 +280,7 @@ export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
   if (row.size_bytes !== null && row.size_bytes !== meta.size) {
     errors.push(`size mismatch: expected ${row.size_bytes}, actual ${meta.size}`);
   }
-  const unquote = (s: string) => s.replace(/^W\//, "").replace(/"/g, "");
-  if (row.etag && meta.etag && unquote(row.etag) !== unquote(meta.etag)) {
+  if (row.etag && meta.etag && normalizeEtag(row.etag) !== normalizeEtag(meta.etag)) {
     errors.push(`etag mismatch: expected ${row.etag}, actual ${meta.etag}`);
   }
   if (row.last_modified && meta.lastModified) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { itemsFromJson, type StacItem } from "../stac/mod.ts";
 import { type RowValidation, validateLock } from "../lock/validate.ts";
 import { readLockParquetRows } from "../lock/parquet.ts";
+import { isRelativeHref, relativeHrefResolver } from "../stores/location.ts";
 import { buildPackage } from "./build.ts";
 import { formatPackageInfo, inspectPackage, LOCK_FILE } from "./inspect.ts";
 
@@ -53,11 +54,11 @@ export interface DemoResult {
  */
 export function resolveAssetHrefs(item: StacItem, baseDir: string): StacItem {
   const assets: StacItem["assets"] = {};
+  const resolve = relativeHrefResolver(`${baseDir.replace(/\/$/, "")}/`);
   for (const [key, asset] of Object.entries(item.assets ?? {})) {
     const href = asset.href;
-    const relative = typeof href === "string" && href !== "" && !href.startsWith("/") &&
-      !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(href);
-    assets[key] = relative ? { ...asset, href: `${baseDir.replace(/\/$/, "")}/${href}` } : asset;
+    const relative = typeof href === "string" && href !== "" && isRelativeHref(href);
+    assets[key] = relative ? { ...asset, href: resolve(href) } : asset;
   }
   return { ...item, assets };
 }

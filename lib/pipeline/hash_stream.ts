@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash, type Hash } from "node:crypto";
+import { normalizeEtag } from "../stores/store.ts";
 
 /** What a {@linkcode HashStream} computed once its input ended. */
 export interface StreamDigest {
@@ -147,7 +148,7 @@ export function isMd5Etag(etag: string | undefined): etag is string {
  * @returns The MD5 hex, or undefined.
  */
 export function md5OfEtag(etag: string | undefined): string | undefined {
-  return isMd5Etag(etag) ? etag.replace(/"/g, "").toLowerCase() : undefined;
+  return isMd5Etag(etag) ? normalizeEtag(etag)!.toLowerCase() : undefined;
 }
 
 /**
@@ -182,7 +183,7 @@ export class HashStream extends TransformStream<Uint8Array, Uint8Array> {
       : undefined;
     const expected = options.expected ?? {};
     const expectedSha = expected.sha256 === undefined ? undefined : sha256HexOf(expected.sha256);
-    const expectedMd5 = expected.md5?.replace(/^"|"$/g, "").toLowerCase();
+    const expectedMd5 = normalizeEtag(expected.md5)?.toLowerCase();
     let size = 0;
     let settle!: { resolve: (d: StreamDigest) => void; reject: (e: unknown) => void };
     const digest = new Promise<StreamDigest>((resolve, reject) => {

@@ -32,6 +32,7 @@
 import { headOrUndefined } from "../stores/ext.ts";
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
 import {
+  normalizeEtag,
   type ObjectMeta,
   type ObjectStore,
   putBufferBytesOf,
@@ -212,7 +213,7 @@ async function attemptTransfer<T>(
   const size = sourceMeta.size;
   const etagCheck = options.etagCheck ?? true;
   const sourceMd5 = etagCheck ? md5OfEtag(sourceMeta.etag) : undefined;
-  const givenMd5 = expected.md5?.replace(/"/g, "").toLowerCase();
+  const givenMd5 = normalizeEtag(expected.md5)?.toLowerCase();
   const wantMd5 = givenMd5 ?? sourceMd5;
   const wantSha = expected.sha256 === undefined ? undefined : sha256HexOf(expected.sha256);
   // MD5 costs three times SHA-256's CPU: compute it only where it proves something.

@@ -26,7 +26,7 @@ import type {
   PutResult,
   UrlProvider,
 } from "./store.ts";
-import { checkRange, resolveRange } from "./store.ts";
+import { checkRange, normalizeEtag, resolveRange } from "./store.ts";
 import { formatHref } from "./location.ts";
 
 /** Marks files that are uploads in progress; listings skip them. */
@@ -185,7 +185,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
         try {
           await lock.lock(true);
           const current = await this.head(key).catch(() => undefined);
-          if (current?.etag !== condition.ifMatch.replace(/^"|"$/g, "")) {
+          if (current?.etag !== normalizeEtag(condition.ifMatch)) {
             throw new ConflictError(`Precondition failed for "${key}"`, {
               store: String(this),
               key,

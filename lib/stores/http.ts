@@ -31,7 +31,7 @@ import type {
   ObjectStore,
   PutResult,
 } from "./store.ts";
-import { checkRange, httpRangeHeader } from "./store.ts";
+import { checkRange, httpRangeHeader, normalizeEtag } from "./store.ts";
 
 /** Options of {@linkcode HttpStore}. */
 export interface HttpStoreOptions {
@@ -314,7 +314,7 @@ function metaOf(key: string, size: number, headers: Headers): ObjectMeta {
   return {
     key,
     size,
-    etag: etag ? etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1") : undefined,
+    etag: normalizeEtag(etag),
     lastModified: date && !Number.isNaN(date.getTime()) ? date : undefined,
     contentType: headers.get("content-type") ?? undefined,
   };

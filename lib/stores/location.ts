@@ -184,3 +184,148 @@ function fileUrl(path: string): string {
       (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
     );
 }
+
+/** A scheme of two letters or more (one letter is a Windows drive). */
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]+:/;
+
+/**
+ * Whether an href is absolute: a URL with a scheme of two letters or more,
+ * or a path starting with `/`.
+ *
+ * @example
+ * ```ts
+ * import { isAbsoluteHref } from "./location.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isAbsoluteHref("s3://b/k"), true);
+ * equal(isAbsoluteHref("/data/x"), true);
+ * equal(isAbsoluteHref("./x.tif"), false);
+ * ```
+ *
+ * @param href The href.
+ * @returns True when it needs no base.
+ */
+export function isAbsoluteHref(href: string): boolean {
+  return href.startsWith("/") || SCHEME.test(href);
+}
+
+/**
+ * `path` resolved against the folder `dir` (both POSIX, `dir` absolute):
+ * `.` and `..` segments are applied, `..` stops at the root.
+ *
+ * @example
+ * ```ts
+ * import { resolvePosix } from "./location.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(resolvePosix("/a/b", "../c/./d"), "/a/c/d");
+ * ```
+ *
+ * @param dir An absolute folder.
+ * @param path A path relative to it (or `.`/`..` segments).
+ * @returns The absolute path.
+ */
+export function resolvePosix(dir: string, path: string): string {
+  const parts: string[] = [];
+  for (const segment of `${dir}/${path}`.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") parts.pop();
+    else parts.push(segment);
+  }
+  return `/${parts.join("/")}`;
+}
+
+/** The folder of a POSIX path (`/a/b.json` → `/a`). */
+function dirnamePosix(path: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1) || "/";
+}
+
+/**
+ * A relative href without `.` or `..` segments (but for leading `./`), empty
+ * segments, or characters URL parsing would encode or treat specially: joined
+ * to a folder URL it gives what URL resolution gives. Group 1: the path
+ * after the leading `./`.
+ */
+const PLAIN_RELATIVE =
+  /^(?:\.\/)*([\w~!$&'()*+,;=:@-][\w.~!$&'()*+,;=:@-]*(?:\/[\w~!$&'()*+,;=:@-][\w.~!$&'()*+,;=:@-]*)*)$/;
+
+/**
+ * Whether an href is relative: no scheme (nor drive letter) and not an
+ * absolute path (`B04.tif`, `./B04.tif`, `../x/B04.tif`).
+ *
+ * @example
+ * ```ts
+ * import { isRelativeHref } from "./location.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isRelativeHref("./B04.tif"), true);
+ * equal(isRelativeHref("s3://b/B04.tif"), false);
+ * equal(isRelativeHref("/data/B04.tif"), false);
+ * ```
+ *
+ * @param href The href.
+ * @returns True for a relative href.
+ */
+export function isRelativeHref(href: string): boolean {
+  // As !/^\// and !/^[a-zA-Z][a-zA-Z0-9+.-]*:/, without a regular expression.
+  const first = href.charCodeAt(0) | 0x20;
+  if (first < 0x61 || first > 0x7a) return href.charCodeAt(0) !== 0x2f;
+  for (let i = 1; i < href.length; i++) {
+    const c = href.charCodeAt(i);
+    if (c === 0x3a) return false; // ":" ends a scheme
+    const lower = c | 0x20;
+    if (
+      !((lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b ||
+        c === 0x2e || c === 0x2d)
+    ) return true;
+  }
+  return true;
+}
+
+/**
+ * What resolves relative hrefs against an absolute base href (an item's
+ * `self` link, or a folder ending in `/`), as STAC resolves them: URL
+ * resolution for http(s) (the path is a URL path there); for other schemes
+ * the key (raw, as `parseHref` reads `s3://` and `swift://` keys, so no
+ * percent-encoding) or the path of a `file://` URL, and for a plain absolute
+ * path, POSIX resolution against its folder. Made once per base, applied to
+ * many hrefs.
+ *
+ * @example
+ * ```ts
+ * import { relativeHrefResolver } from "./location.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(relativeHrefResolver("/cat/items/a.json")("../data/b.tif"), "/cat/data/b.tif");
+ * equal(relativeHrefResolver("/data/")("x/y.csv"), "/data/x/y.csv");
+ * equal(relativeHrefResolver("https://h/c/a.json")("./b.tif"), "https://h/c/b.tif");
+ * equal(relativeHrefResolver("s3://bucket/c/a.json")("b c.tif"), "s3://bucket/c/b c.tif");
+ * ```
+ *
+ * @param self An absolute href: a URL, or a path starting with `/`.
+ * @returns The resolver of hrefs relative to it.
+ * @throws {TypeError} When `base` is relative or its scheme is unknown.
+ */
+export function relativeHrefResolver(self: string): (href: string) => string {
+  if (!isAbsoluteHref(self)) {
+    throw new TypeError(`Invalid base href "${self}": expected a URL or an absolute path`);
+  }
+  if (self.startsWith("/")) {
+    const dir = dirnamePosix(self);
+    return (href) => resolvePosix(dir, href);
+  }
+  const scheme = SCHEME.exec(self)![0].slice(0, -1).toLowerCase();
+  if (scheme === "http" || scheme === "https") {
+    const dir = new URL("./", self).href;
+    return (href) => {
+      const plain = PLAIN_RELATIVE.exec(href);
+      return plain ? dir + plain[1] : new URL(href, self).href;
+    };
+  }
+  const base = parseHref(self);
+  if (base.store_type === "file") {
+    const dir = dirnamePosix(base.key);
+    return (href) => resolvePosix(dir, href);
+  }
+  // scheme://container/key: the key's folder, kept as written.
+  const keyStart = self.indexOf("/", scheme.length + 3);
+  const prefix = keyStart === -1 ? `${self}/` : self.slice(0, keyStart + 1);
+  const dir = dirnamePosix(`/${keyStart === -1 ? "" : self.slice(keyStart + 1)}`);
+  return (href) => prefix + resolvePosix(dir, href).slice(1);
+}

@@ -20,7 +20,7 @@ import type {
   PutResult,
   ServerCopier,
 } from "./store.ts";
-import { checkRange, resolveRange } from "./store.ts";
+import { checkRange, normalizeEtag, resolveRange } from "./store.ts";
 import { createHash } from "node:crypto";
 
 interface StoredObject {
@@ -140,7 +140,7 @@ export class MemoryStore
     const current = this.#objects.get(key);
     const holds = "ifNoneMatch" in condition
       ? current === undefined
-      : current?.meta.etag === condition.ifMatch.replace(/^"|"$/g, "");
+      : current?.meta.etag === normalizeEtag(condition.ifMatch);
     if (!holds) {
       throw new ConflictError(`Precondition failed for "${key}"`, { store: String(this), key });
     }

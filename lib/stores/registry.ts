@@ -8,7 +8,7 @@
 import { type EnvReader, readEnv } from "../env.ts";
 import { FileStore } from "./file.ts";
 import { HttpStore } from "./http.ts";
-import { type Location, parseHref } from "./location.ts";
+import { type Location, parseHref, resolvePosix } from "./location.ts";
 import { MemoryStore } from "./memory.ts";
 import { registerSecret } from "./redact.ts";
 import { type RetryOptions, RetryStore } from "./retry_store.ts";
@@ -17,6 +17,7 @@ import { S3_MIN_PART_BYTES, S3_UPLOAD_DEFAULTS, s3PutBufferBytes } from "./_s3_p
 import { LazyStore } from "./lazy_store.ts";
 import type { ObjectStore } from "./store.ts";
 import { type SwiftAuthOptions, SwiftObjectStore } from "./swift/mod.ts";
+import { authenticate } from "./swift/auth.ts";
 
 /** Settings that apply to every store opened. */
 export interface OpenOptions {
@@ -128,6 +129,53 @@ export function swiftAuthFor(endpoint: string | null, env: EnvReader = readEnv):
 }
 
 /**
+ * TempAuth v1.0 credentials from the environment (`ST_AUTH`, `ST_USER`,
+ * `ST_KEY`), for commands that must log in (`ferry swift auth`).
+ *
+ * @example
+ * ```ts
+ * import { swiftTempAuthFromEnv } from "./registry.ts";
+ * import { throws } from "node:assert/strict";
+ * throws(() => swiftTempAuthFromEnv(() => undefined), /unset: ST_AUTH, ST_USER, ST_KEY/);
+ * ```
+ *
+ * @param env Where to read variables.
+ * @returns The auth URL, user and key.
+ * @throws {TypeError} Naming the variables that are unset.
+ */
+export function swiftTempAuthFromEnv(
+  env: EnvReader = readEnv,
+): { authUrl: string; user: string; key: string } {
+  const names = ["ST_AUTH", "ST_USER", "ST_KEY"] as const;
+  const [authUrl, user, key] = names.map((name) => env(name));
+  registerSecret(key);
+  const missing = names.filter((_, i) => ![authUrl, user, key][i]);
+  if (missing.length > 0) {
+    throw new TypeError(
+      `Missing TempAuth credentials: set ST_AUTH, ST_USER and ST_KEY (unset: ${
+        missing.join(", ")
+      })`,
+    );
+  }
+  return { authUrl: authUrl!, user: user!, key: key! };
+}
+
+/**
+ * The Swift storage URL of the environment's account: `OS_STORAGE_URL`, or
+ * the one a TempAuth login (`ST_AUTH`, `ST_USER`, `ST_KEY`) returns.
+ *
+ * @param env Where to read variables.
+ * @returns The storage URL.
+ * @throws {TypeError} When neither is configured.
+ */
+export async function swiftStorageUrlFromEnv(env: EnvReader = readEnv): Promise<string> {
+  const configured = env("OS_STORAGE_URL");
+  if (configured) return configured;
+  const { authUrl, user, key } = swiftTempAuthFromEnv(env);
+  return (await authenticate(authUrl, user, key)).storageUrl;
+}
+
+/**
  * Resolves an href or location to a store and key. Stores are cached per
  * container and endpoint, so one process shares connections and tokens.
  *
@@ -153,8 +201,8 @@ export function openLocation(target: string | Location, options: OpenOptions = {
   let make: () => ObjectStore;
   switch (location.store_type) {
     case "file": {
-      const absolute = key.startsWith("/") ? key : `${Deno.cwd()}/${key}`;
-      key = normalizePath(absolute).slice(1);
+      const path = resolvePosix(key.startsWith("/") ? "/" : Deno.cwd(), key).slice(1);
+      key = path + (key.endsWith("/") && path !== "" ? "/" : "");
       cacheKey = "file:/";
       make = () => new FileStore({ root: "/" });
       break;
@@ -234,14 +282,4 @@ export function openLocation(target: string | Location, options: OpenOptions = {
 /** Drops cached stores (tests that change the environment call this). */
 export function clearStoreCache(): void {
   cache.clear();
-}
-
-function normalizePath(path: string): string {
-  const out: string[] = [];
-  for (const segment of path.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment === "..") out.pop();
-    else out.push(segment);
-  }
-  return "/" + out.join("/") + (path.endsWith("/") && out.length ? "/" : "");
 }

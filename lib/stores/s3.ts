@@ -59,7 +59,7 @@ import type {
   PutResult,
   ServerCopier,
 } from "./store.ts";
-import { checkRange, httpRangeHeader } from "./store.ts";
+import { checkRange, httpRangeHeader, normalizeEtag } from "./store.ts";
 import {
   S3_MIN_PART_BYTES,
   S3_UPLOAD_DEFAULTS,
@@ -448,7 +448,7 @@ export class S3Store
       return {
         key,
         size: r.ContentLength ?? 0,
-        etag: unquote(r.ETag),
+        etag: normalizeEtag(r.ETag),
         lastModified: r.LastModified,
         contentType: r.ContentType,
       };
@@ -553,7 +553,9 @@ export class S3Store
       ContentType: options.contentType ?? "application/octet-stream",
     };
     if (condition && "ifNoneMatch" in condition) params.IfNoneMatch = condition.ifNoneMatch;
-    if (condition && "ifMatch" in condition) params.IfMatch = `"${unquote(condition.ifMatch)}"`;
+    if (condition && "ifMatch" in condition) {
+      params.IfMatch = `"${normalizeEtag(condition.ifMatch)}"`;
+    }
     let sourceFailure: Error | undefined;
     try {
       let etag: string | undefined;
@@ -593,7 +595,7 @@ export class S3Store
           options.signal?.removeEventListener("abort", onAbort);
         }
       }
-      return { etag: unquote(etag), size: measured.bytes };
+      return { etag: normalizeEtag(etag), size: measured.bytes };
     } catch (error) {
       if (measured.failure) throw measured.failure;
       if (sourceFailure && !options.signal?.aborted) throw sourceFailure;
@@ -841,7 +843,7 @@ export class S3Store
           kind: "object",
           key: o.Key,
           size: o.Size ?? 0,
-          etag: unquote(o.ETag),
+          etag: normalizeEtag(o.ETag),
           lastModified: o.LastModified,
         });
       }
@@ -899,11 +901,6 @@ function positive(value: number | undefined, fallback: number, name: string): nu
     throw new RangeError(`Invalid ${name} ${v}: expected an integer >= 1`);
   }
   return v;
-}
-
-function unquote(etag: string | undefined): string | undefined {
-  if (etag === undefined) return undefined;
-  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
 }
 
 function emptyStream(): ReadableStream<Uint8Array> {

@@ -31,6 +31,26 @@ export type ByteRange =
   | { offset: number; length?: number | undefined }
   | { suffix: number };
 
+/**
+ * An ETag as ferry records and compares it: without surrounding quotes and
+ * without a weak-validator `W/` prefix.
+ *
+ * @example
+ * ```ts
+ * import { normalizeEtag } from "./store.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(normalizeEtag('W/"abc-2"'), "abc-2");
+ * equal(normalizeEtag(null), undefined);
+ * ```
+ *
+ * @param etag The ETag as a server or a lock spells it.
+ * @returns The bare ETag, or undefined when there is none.
+ */
+export function normalizeEtag(etag: string | null | undefined): string | undefined {
+  if (etag === null || etag === undefined || etag === "") return undefined;
+  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
 /** Options of {@linkcode ObjectStore.get}. */
 export interface GetOptions {
   /** Only these bytes. @default the whole object */

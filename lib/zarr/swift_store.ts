@@ -8,15 +8,10 @@
 import { type EnvReader, readEnv } from "../env.ts";
 import { NotFoundError } from "../stores/errors.ts";
 import { registerSecret } from "../stores/redact.ts";
-import { type RetryOptions, RetryStore, withRetry } from "../stores/retry_store.ts";
+import { openLocation, swiftAuthFor } from "../stores/registry.ts";
+import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
 import type { ObjectStore } from "../stores/store.ts";
-import {
-  classify,
-  type SwiftAuthOptions,
-  SwiftClient,
-  SwiftObjectStore,
-  swiftSession,
-} from "../stores/swift/mod.ts";
+import { classify, type SwiftAuthOptions, SwiftClient, swiftSession } from "../stores/swift/mod.ts";
 import { ZarrStore, type ZarrStoreOptions } from "./store.ts";
 
 /**
@@ -100,20 +95,8 @@ export function swiftAuthFromStorageOptions(
       }): expected { preauthurl, preauthtoken } or { authurl, user, key }`,
     );
   }
-  // The environment, as ferry's swift:// URLs read it: TempAuth first (it can
-  // renew an expired token), then a pre-authenticated token.
-  const stAuth = env("ST_AUTH");
-  const stUser = env("ST_USER");
-  const stKey = env("ST_KEY");
-  const storageUrl = env("OS_STORAGE_URL");
-  const token = env("OS_AUTH_TOKEN");
-  registerSecret(stKey);
-  registerSecret(token);
-  if (stAuth && stUser && stKey) return { authUrl: stAuth, user: stUser, key: stKey, storageUrl };
-  if (storageUrl && token) return { storageUrl, token };
-  throw new TypeError(
-    "No Swift credentials: pass storageOptions, or set OS_STORAGE_URL and OS_AUTH_TOKEN, or ST_AUTH, ST_USER and ST_KEY",
-  );
+  // The environment, as ferry's swift:// URLs read it.
+  return swiftAuthFor(null, env);
 }
 
 /**
@@ -170,17 +153,23 @@ export class SwiftStore extends ZarrStore {
         }: expected a non-empty name without "/"`,
       );
     }
-    const auth = swiftAuthFromStorageOptions(options.storageOptions, options.env ?? readEnv);
-    const driver = new SwiftObjectStore({
-      container,
-      auth,
-      listingPageSize: options.listingPageSize,
-      segmentSizeBytes: options.segmentSizeBytes,
-    });
-    const store = options.retry === false ? driver : new RetryStore(driver, options.retry);
-    const ensure = () =>
-      ensureContainer(auth, container, options.readOnly ?? false, String(driver));
-    await (options.retry === false ? ensure() : withRetry(ensure, options.retry));
+    const env = options.env ?? readEnv;
+    const auth = swiftAuthFromStorageOptions(options.storageOptions, env);
+    const retry = options.retry === false ? { maxAttempts: 1 } : options.retry;
+    const { store } = openLocation(
+      { store_type: "swift", store_container: container, store_endpoint_url: null, key: "" },
+      {
+        env,
+        retry,
+        swiftAuth: auth,
+        swiftSegmentSizeBytes: options.segmentSizeBytes,
+        listingPageSize: options.listingPageSize,
+      },
+    );
+    await withRetry(
+      () => ensureContainer(auth, container, options.readOnly ?? false, String(store)),
+      retry,
+    );
     return new SwiftStore(store, container, options);
   }
 

@@ -33,6 +33,7 @@ import {
   httpRangeHeader,
   type ListEntry,
   type ListOptions,
+  normalizeEtag,
   type ObjectMeta,
   type ObjectStore,
   type PutBufferReporter,
@@ -91,7 +92,6 @@ interface BulkDeleteAnswer {
 }
 
 const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-const unquote = (etag: string | null) => etag?.replace(/^"(.*)"$/, "$1") ?? undefined;
 
 /**
  * A Swift container spoken to natively, with TempAuth or a pre-authenticated
@@ -346,7 +346,7 @@ export class SwiftObjectStore
     }, true);
     if (!response.ok) throw await this.#putError(response, key);
     await response.body?.cancel();
-    return { etag: unquote(response.headers.get("etag")) ?? md5, size: bytes.byteLength };
+    return { etag: normalizeEtag(response.headers.get("etag")) ?? md5, size: bytes.byteLength };
   }
 
   async #putError(response: Response, key: string, container = this.container) {
@@ -397,7 +397,7 @@ export class SwiftObjectStore
     }
     await response.body?.cancel();
     const md5 = measure.md5.digest("hex");
-    const etag = unquote(response.headers.get("etag"));
+    const etag = normalizeEtag(response.headers.get("etag"));
     if (etag !== undefined && etag !== md5) {
       throw new TransientError(
         `Swift stored "${container}/${key}" with ETag ${etag}, but the bytes sent have MD5 ${md5}`,
@@ -490,7 +490,7 @@ export class SwiftObjectStore
       }, true);
       if (!response.ok) throw await this.#putError(response, key);
       await response.body?.cancel();
-      return { etag: unquote(response.headers.get("etag")), size: total };
+      return { etag: normalizeEtag(response.headers.get("etag")), size: total };
     } catch (error) {
       await reader.cancel(error);
       if (segments.length > 0) {
@@ -767,7 +767,7 @@ export class SwiftObjectStore
             kind: "object",
             key: entry.name,
             size: entry.bytes ?? 0,
-            etag: unquote(entry.slo_etag ?? null) ?? entry.hash,
+            etag: normalizeEtag(entry.slo_etag ?? null) ?? entry.hash,
             lastModified: entry.last_modified
               ? new Date(
                 entry.last_modified.endsWith("Z") ? entry.last_modified : `${entry.last_modified}Z`,
@@ -849,7 +849,7 @@ function metaOf(key: string, headers: Headers): ObjectMeta {
   return {
     key,
     size: Number(headers.get("content-length") ?? 0),
-    etag: unquote(headers.get("etag")),
+    etag: normalizeEtag(headers.get("etag")),
     lastModified: lastModified ? new Date(lastModified) : undefined,
     contentType: headers.get("content-type") ?? undefined,
   };
