@@ -10,6 +10,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 state="${FERRY_SERVICES_DIR:-${TMPDIR:-/tmp}/ferry-services}"
 mkdir -p "$state"
 
+# The peers the interop tests run (swift, aws, rclone, skopeo): on a fresh
+# machine `deno task test` must pass by itself.
+"$here/install-clients.sh" >&2
+
 "$here/start-swift.sh" "$state/swift"
 
 SWIFT_PROXY_PORT=8081 SWIFT_ACCOUNT_PORT=6212 SWIFT_CONTAINER_PORT=6211 SWIFT_OBJECT_PORT=6210 \
