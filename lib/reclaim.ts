@@ -23,6 +23,7 @@ export const RECLAIM_EVERY_BYTES = 4 * 2 ** 20;
 type Collect = (options: { type: "minor" | "major" }) => void;
 
 let releasedSinceCollection = 0;
+let longLivedSinceCollection = 0;
 
 /**
  * Counts bytes whose buffers the pipeline has let go of and, every
@@ -38,12 +39,18 @@ let releasedSinceCollection = 0;
  * ```
  *
  * @param bytes Bytes just released.
+ * @param held `long` for buffers held across many collections (an upload's
+ *   parts): their wrappers have left the young generation, and only a major
+ *   collection frees them. @default "short"
  * @returns Whether this call reached the threshold (and asked for a collection if it could).
  */
-export function noteReleasedBytes(bytes: number): boolean {
+export function noteReleasedBytes(bytes: number, held: "short" | "long" = "short"): boolean {
   releasedSinceCollection += bytes;
+  if (held === "long") longLivedSinceCollection += bytes;
   if (releasedSinceCollection < RECLAIM_EVERY_BYTES) return false;
   releasedSinceCollection = 0;
-  (globalThis as { gc?: Collect }).gc?.({ type: "minor" });
+  const major = longLivedSinceCollection >= RECLAIM_EVERY_BYTES;
+  if (major) longLivedSinceCollection = 0;
+  (globalThis as { gc?: Collect }).gc?.({ type: major ? "major" : "minor" });
   return true;
 }

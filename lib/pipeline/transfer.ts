@@ -238,15 +238,19 @@ async function attemptTransfer<T>(
   // Memory: the chunks of this object plus what the destination buffers on its own.
   const budget = options.budget;
   const holds = options.consumerHoldsChunks ?? 2;
+  const chunkLimit = options.chunkSizeBytes ?? DEFAULT_CHUNK;
+  const workingSet = Math.min(chunkStreamWorkingSet(chunkLimit, holds), Math.max(1, size));
+  // What the destination may hold of its own: the rest of the limit, so a
+  // driver that buffers parts sends fewer at once rather than exceed it.
+  const bufferLimitBytes = Math.max(0, budget.limitBytes - workingSet);
   const putBuffer = typeof options.putBufferBytes === "function"
     ? options.putBufferBytes(task, size)
-    : options.putBufferBytes ?? putBufferBytesOf(destination.store, size);
+    : options.putBufferBytes ?? putBufferBytesOf(destination.store, size, bufferLimitBytes);
   if (putBuffer >= budget.limitBytes) {
     throw new RangeError(
       `Invalid memoryLimitBytes ${budget.limitBytes}: the destination's put buffers ${putBuffer} bytes for "${destination.key}"; raise the limit or lower putMaxConcurrency`,
     );
   }
-  const chunkLimit = options.chunkSizeBytes ?? DEFAULT_CHUNK;
   const forChunks = Math.min(
     budget.limitBytes - putBuffer,
     chunkStreamWorkingSet(chunkLimit, holds),
@@ -280,6 +284,7 @@ async function attemptTransfer<T>(
         size,
         contentType: task.contentType ?? sourceMeta.contentType,
         signal,
+        bufferLimitBytes,
       });
     } catch (error) {
       if (!readable.locked) await readable.cancel(error).catch(() => {});

@@ -51,8 +51,39 @@ export const S3_UPLOAD_DEFAULTS: Readonly<S3UploadSizing> = {
 };
 
 /**
+ * Parts a multipart upload sends at once: the configured number, fewer when
+ * a buffer limit allows fewer (each part in flight is held twice, by the
+ * driver for a resend and by the HTTP client while it sends; one more is
+ * being filled), at least one.
+ *
+ * @example
+ * ```ts
+ * import { s3PartsInFlight } from "./_s3_parts.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(s3PartsInFlight(5 << 20, 4, undefined), 4);
+ * equal(s3PartsInFlight(5 << 20, 4, 32 << 20), 2);
+ * equal(s3PartsInFlight(5 << 20, 4, 1 << 20), 1);
+ * ```
+ *
+ * @param partSize The part size of this upload.
+ * @param configured The configured parts in flight.
+ * @param bufferLimitBytes The most the upload may hold, if limited.
+ * @returns Parts in flight.
+ */
+export function s3PartsInFlight(
+  partSize: number,
+  configured: number,
+  bufferLimitBytes: number | undefined,
+): number {
+  if (bufferLimitBytes === undefined) return configured;
+  const fit = Math.floor((bufferLimitBytes / partSize - 1) / 2);
+  return Math.max(1, Math.min(configured, fit));
+}
+
+/**
  * What one put holds in memory: nothing for a streamed single PutObject; for
- * a multipart upload, the parts in flight plus the one being assembled.
+ * a multipart upload, each part in flight twice (see
+ * {@linkcode s3PartsInFlight}) and the one being filled.
  *
  * @example
  * ```ts
@@ -60,14 +91,21 @@ export const S3_UPLOAD_DEFAULTS: Readonly<S3UploadSizing> = {
  * import { equal } from "node:assert/strict";
  * const sizing = { multipartThresholdBytes: 5 << 20, partSizeBytes: 5 << 20, putMaxConcurrency: 3 };
  * equal(s3PutBufferBytes(1 << 20, sizing), 0);
- * equal(s3PutBufferBytes(100 << 20, sizing), 20 << 20);
+ * equal(s3PutBufferBytes(100 << 20, sizing), 35 << 20);
+ * equal(s3PutBufferBytes(100 << 20, sizing, 32 << 20), 25 << 20);
  * ```
  *
  * @param size The body's size, when known.
  * @param sizing The driver's sizing.
+ * @param bufferLimitBytes The most the put may hold, if limited.
  * @returns Bytes held during the put.
  */
-export function s3PutBufferBytes(size: number | undefined, sizing: S3UploadSizing): number {
+export function s3PutBufferBytes(
+  size: number | undefined,
+  sizing: S3UploadSizing,
+  bufferLimitBytes?: number,
+): number {
   if (size !== undefined && size <= sizing.multipartThresholdBytes) return 0;
-  return s3PartSizeFor(size, sizing.partSizeBytes) * (sizing.putMaxConcurrency + 1);
+  const part = s3PartSizeFor(size, sizing.partSizeBytes);
+  return part * (2 * s3PartsInFlight(part, sizing.putMaxConcurrency, bufferLimitBytes) + 1);
 }

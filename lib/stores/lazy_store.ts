@@ -31,7 +31,7 @@ export class LazyStore
   implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, PutBufferReporter {
   readonly #load: () => Promise<ObjectStore>;
   readonly #name: string;
-  readonly #putBufferBytes: (size: number | undefined) => number;
+  readonly #putBufferBytes: (size: number | undefined, bufferLimitBytes?: number) => number;
   #store: Promise<ObjectStore> | undefined;
 
   /**
@@ -42,7 +42,7 @@ export class LazyStore
   constructor(
     name: string,
     load: () => Promise<ObjectStore>,
-    putBufferBytes: (size: number | undefined) => number = () => 0,
+    putBufferBytes: (size: number | undefined, bufferLimitBytes?: number) => number = () => 0,
   ) {
     this.#name = name;
     this.#load = load;
@@ -50,8 +50,8 @@ export class LazyStore
   }
 
   /** @inheritdoc */
-  putBufferBytes(size: number | undefined): number {
-    return this.#putBufferBytes(size);
+  putBufferBytes(size: number | undefined, bufferLimitBytes?: number): number {
+    return this.#putBufferBytes(size, bufferLimitBytes);
   }
 
   #inner(): Promise<ObjectStore> {

@@ -246,7 +246,7 @@ export function openLocation(target: string | Location, options: OpenOptions = {
         new LazyStore(
           `S3Store(s3://${container})`,
           async () => new (await import("./s3.ts")).S3Store(s3),
-          (size) => s3PutBufferBytes(size, sizing),
+          (size, bufferLimitBytes) => s3PutBufferBytes(size, sizing, bufferLimitBytes),
         );
       break;
     }

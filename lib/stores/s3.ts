@@ -25,9 +25,9 @@ import {
   type PutObjectCommandInput,
   S3Client,
   type S3ClientConfig,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
@@ -61,12 +61,16 @@ import type {
 } from "./store.ts";
 import { checkRange, httpRangeHeader, normalizeEtag } from "./store.ts";
 import {
+  S3_MAX_PARTS,
   S3_MIN_PART_BYTES,
   S3_UPLOAD_DEFAULTS,
+  s3PartsInFlight,
   s3PartSizeFor,
   s3PutBufferBytes,
 } from "./_s3_parts.ts";
 import { encodeKeyPath } from "./location.ts";
+import { noteReleasedBytes } from "../reclaim.ts";
+import { withRetry } from "./retry_store.ts";
 
 /** Static credentials. */
 export interface S3Credentials {
@@ -487,13 +491,13 @@ export class S3Store
     }
   }
 
-  /** Multipart uploads hold their parts in flight and the one being assembled. */
-  putBufferBytes(size: number | undefined): number {
+  /** Multipart uploads hold their parts in flight (twice) and the one being filled. */
+  putBufferBytes(size: number | undefined, bufferLimitBytes?: number): number {
     return s3PutBufferBytes(size, {
       multipartThresholdBytes: this.#threshold,
       partSizeBytes: this.#partSize,
       putMaxConcurrency: this.#concurrency,
-    });
+    }, bufferLimitBytes);
   }
 
   /**
@@ -580,20 +584,7 @@ export class S3Store
           options.signal?.removeEventListener("abort", onAbort);
         }
       } else {
-        const upload = new Upload({
-          client: this.#uploadClient,
-          params: { ...params, Body: source },
-          partSize: s3PartSizeFor(size, this.#partSize),
-          queueSize: this.#concurrency,
-          leavePartsOnError: false,
-        });
-        const onAbort = () => void upload.abort();
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-        try {
-          etag = (await upload.done()).ETag;
-        } finally {
-          options.signal?.removeEventListener("abort", onAbort);
-        }
+        etag = await this.#putMultipart(params, source, size, options);
       }
       return { etag: normalizeEtag(etag), size: measured.bytes };
     } catch (error) {
@@ -612,6 +603,134 @@ export class S3Store
       }
       throw classify(error, this.#context("put", key));
     }
+  }
+
+  /**
+   * A multipart upload whose parts are read into one buffer each, at most
+   * `putMaxConcurrency` in flight and one being filled (what `putBufferBytes`
+   * reports). Each part is sent with its Content-MD5, so the server checks
+   * every byte, and is resent by the SDK's retries (it is a buffer, so it
+   * can be); each buffer is let go as soon as its part is in. The upload is
+   * completed once every part is in, and aborted on any failure: nothing is
+   * visible at the key before. A body that ends within its first part is
+   * sent as one PutObject.
+   */
+  async #putMultipart(
+    params: PutObjectCommandInput,
+    body: ReadableStream<Uint8Array>,
+    size: number | undefined,
+    options: PutOptions,
+  ): Promise<string | undefined> {
+    const signal = options.signal;
+    const partSize = s3PartSizeFor(size, this.#partSize);
+    const inFlightLimit = s3PartsInFlight(partSize, this.#concurrency, options.bufferLimitBytes);
+    const reader = new PartReader(body, partSize);
+    let uploadId: string | undefined;
+    try {
+      const first = await reader.next();
+      if (await reader.atEnd()) {
+        const bytes = first ?? new Uint8Array();
+        const r = await this.#uploadClient.send(
+          new PutObjectCommand({
+            ...params,
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+            ContentMD5: md5Base64(bytes),
+          }),
+          { abortSignal: signal },
+        );
+        return r.ETag;
+      }
+      const { Bucket, Key, IfMatch, IfNoneMatch, ...rest } = params;
+      const created = await this.#client.send(
+        new CreateMultipartUploadCommand({ Bucket, Key, ContentType: rest.ContentType }),
+        { abortSignal: signal },
+      );
+      uploadId = created.UploadId;
+      const parts: { PartNumber: number; ETag: string | undefined }[] = [];
+      const inFlight = new Set<Promise<void>>();
+      let failure: { error: unknown } | undefined;
+      let next: Uint8Array | undefined = first;
+      for (let number = 1; next !== undefined; number++) {
+        if (number > S3_MAX_PARTS) {
+          throw new RangeError(`Body of "${Key}" needs more than ${S3_MAX_PARTS} parts`);
+        }
+        const part = this.#uploadPart({ Bucket, Key, UploadId: uploadId }, number, next, signal)
+          .then((etag) => void parts.push({ PartNumber: number, ETag: etag }))
+          .catch((error) => void (failure ??= { error }))
+          .finally(() => inFlight.delete(part));
+        inFlight.add(part);
+        if (inFlight.size >= inFlightLimit) await Promise.race(inFlight);
+        if (failure) throw failure.error;
+        next = await reader.next();
+      }
+      await Promise.all(inFlight);
+      if (failure) throw failure.error;
+      parts.sort((a, b) => a.PartNumber - b.PartNumber);
+      const done = await this.#client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ...(IfMatch === undefined ? {} : { IfMatch }),
+          ...(IfNoneMatch === undefined ? {} : { IfNoneMatch }),
+        }),
+        { abortSignal: signal },
+      );
+      return done.ETag;
+    } catch (error) {
+      await reader.cancel(error);
+      if (uploadId !== undefined) {
+        await this.#client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: params.Bucket,
+            Key: params.Key,
+            UploadId: uploadId,
+          }),
+        ).catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  async #uploadPart(
+    upload: { Bucket: string | undefined; Key: string | undefined; UploadId: string | undefined },
+    number: number,
+    bytes: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    const md5 = createHash("md5").update(bytes);
+    const contentMd5 = md5.copy().digest("base64");
+    // Sent as a stream of views over the part: the HTTP client copies a
+    // piece at a time instead of the whole part. A stream cannot be replayed
+    // by the SDK, so a failed part is resent here, from the buffer.
+    const r = await withRetry(
+      () =>
+        this.#client.send(
+          new UploadPartCommand({
+            ...upload,
+            PartNumber: number,
+            Body: Readable.from(piecesOf(bytes, PART_PIECE_BYTES)),
+            ContentLength: bytes.byteLength,
+            ContentMD5: contentMd5,
+          }),
+          { abortSignal: signal },
+        ).catch((error) => {
+          throw classify(error, this.#context("put", upload.Key ?? ""));
+        }),
+      { signal },
+    );
+    const etag = normalizeEtag(r.ETag);
+    const hex = md5.digest("hex");
+    if (etag !== undefined && /^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== hex) {
+      throw new TransientError(
+        `S3 stored part ${number} of "${upload.Key}" with ETag ${etag}, but the bytes sent have MD5 ${hex}`,
+        { store: String(this), key: upload.Key },
+      );
+    }
+    noteReleasedBytes(bytes.byteLength, "long");
+    return r.ETag;
   }
 
   #ensureBucket(signal: AbortSignal | undefined): Promise<void> {
@@ -893,6 +1012,77 @@ class MeasureStream extends TransformStream<Uint8Array, Uint8Array> {
       },
     });
   }
+}
+
+/** The piece size parts are streamed in. */
+const PART_PIECE_BYTES = 256 * 1024;
+
+function* piecesOf(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; offset += size) {
+    yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + size));
+  }
+}
+
+/**
+ * Reads a stream in parts of one size, each into a buffer of its own (the
+ * last may be shorter), splitting pieces that straddle two parts.
+ */
+class PartReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #partSize: number;
+  #pending: Uint8Array | undefined;
+  #ended = false;
+
+  constructor(stream: ReadableStream<Uint8Array>, partSize: number) {
+    this.#reader = stream.getReader();
+    this.#partSize = partSize;
+  }
+
+  /** The next part, or undefined at the end. */
+  async next(): Promise<Uint8Array | undefined> {
+    const part = new Uint8Array(this.#partSize);
+    let filled = 0;
+    while (filled < this.#partSize) {
+      let piece = this.#pending;
+      this.#pending = undefined;
+      if (piece === undefined) {
+        if (this.#ended) break;
+        const r = await this.#reader.read();
+        if (r.done) {
+          this.#ended = true;
+          break;
+        }
+        piece = r.value;
+      }
+      const n = Math.min(piece.byteLength, this.#partSize - filled);
+      part.set(n === piece.byteLength ? piece : piece.subarray(0, n), filled);
+      filled += n;
+      if (n < piece.byteLength) this.#pending = piece.subarray(n);
+    }
+    if (filled === 0) return undefined;
+    return filled === this.#partSize ? part : part.slice(0, filled);
+  }
+
+  /** Whether nothing is left (reads one piece ahead to know). */
+  async atEnd(): Promise<boolean> {
+    if (this.#pending !== undefined) return false;
+    if (this.#ended) return true;
+    const r = await this.#reader.read();
+    if (r.done) {
+      this.#ended = true;
+      return true;
+    }
+    this.#pending = r.value;
+    return false;
+  }
+
+  async cancel(reason: unknown): Promise<void> {
+    await this.#reader.cancel(reason).catch(() => {});
+  }
+}
+
+function md5Base64(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("base64");
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -67,6 +67,13 @@ export interface PutOptions {
   contentType?: string | undefined;
   /** Cancels the upload; nothing becomes visible at the key. */
   signal?: AbortSignal | undefined;
+  /**
+   * The most bytes the driver may hold in memory on its own for this put (a
+   * caller's memory budget): a driver that buffers parts sends fewer at once
+   * to stay within it (see {@linkcode PutBufferReporter}).
+   * @default the driver's own settings
+   */
+  bufferLimitBytes?: number | undefined;
 }
 
 /** What a completed put reports. */
@@ -184,12 +191,15 @@ export function isConditionalPutter(store: ObjectStore): store is ObjectStore & 
  */
 export interface PutBufferReporter {
   /**
-   * Bytes a `put` of `size` bytes (undefined: unknown) holds at most.
+   * Bytes a `put` of `size` bytes (undefined: unknown) holds at most, given
+   * `bufferLimitBytes` as passed in {@linkcode PutOptions} (it may exceed
+   * the limit when even the least the driver needs does).
    *
    * @param size The body's size, when known.
+   * @param bufferLimitBytes The caller's limit, if any.
    * @returns Bytes held by the driver during the put.
    */
-  putBufferBytes(size: number | undefined): number;
+  putBufferBytes(size: number | undefined, bufferLimitBytes?: number): number;
 }
 
 /**
@@ -206,11 +216,16 @@ export interface PutBufferReporter {
  *
  * @param store The destination.
  * @param size The body's size, when known.
+ * @param bufferLimitBytes The limit the put will be given (`PutOptions.bufferLimitBytes`).
  * @returns Bytes to reserve for the put.
  */
-export function putBufferBytesOf(store: ObjectStore, size: number | undefined): number {
+export function putBufferBytesOf(
+  store: ObjectStore,
+  size: number | undefined,
+  bufferLimitBytes?: number,
+): number {
   const report = (store as Partial<PutBufferReporter>).putBufferBytes;
-  return typeof report === "function" ? report.call(store, size) : 0;
+  return typeof report === "function" ? report.call(store, size, bufferLimitBytes) : 0;
 }
 
 /** A store that copies between two of its own keys without moving the bytes through us. */

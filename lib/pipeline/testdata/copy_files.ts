@@ -4,12 +4,17 @@
  * RSS (`VmHWM` from /proc/self/status) as `{"vmhwm_kib": N}`.
  *
  * Usage: deno run -A copy_files.ts PLAN.json [--baseline]
- * Plan: {source_root, destination_root, keys: [{key, sha256, size}], chunk, limit, workers, delay_ms}
+ * Plan: {source_root, destination_root, keys: [{key, sha256, size}], chunk, limit, workers,
+ * delay_ms, put_concurrency, destination_url}. With `destination_url` (an `s3://` or
+ * `swift://` prefix) the objects go there, the store opened as the CLI opens it; the
+ * baseline then also loads that store's driver (one HEAD).
  */
 // deno-lint-ignore-file no-console
 import { FileStore } from "../../stores/file.ts";
 import type { ObjectStore, PutOptions, PutResult } from "../../stores/store.ts";
-import { runTransfers } from "../engine.ts";
+import { destinationOpenOptions, runTransfers } from "../engine.ts";
+import { openLocation } from "../../stores/registry.ts";
+import { headOrUndefined } from "../../stores/ext.ts";
 
 interface Plan {
   source_root: string;
@@ -19,6 +24,8 @@ interface Plan {
   limit: number;
   workers: number;
   delay_ms?: number;
+  put_concurrency?: number;
+  destination_url?: string;
 }
 
 function vmHwmKib(): number {
@@ -50,28 +57,33 @@ function slow(store: FileStore, delayMs: number): ObjectStore {
 
 const [planPath, mode] = Deno.args;
 const plan: Plan = JSON.parse(await Deno.readTextFile(planPath!));
-if (mode === "--read-only") {
+const pipeline = {
+  maxWorkers: plan.workers,
+  chunkSizeBytes: plan.chunk,
+  memoryLimitBytes: plan.limit,
+  putMaxConcurrency: plan.put_concurrency,
+};
+const remote = plan.destination_url === undefined
+  ? undefined
+  : openLocation(plan.destination_url, destinationOpenOptions(pipeline));
+if (mode === "--baseline") {
+  if (remote) await headOrUndefined(remote.store, `${remote.key}baseline-probe`);
+} else if (mode === "--read-only") {
   // The same bytes read through the source driver and dropped: what the runtime
   // holds for a streaming read with no pipeline at all.
   const source = new FileStore({ root: plan.source_root });
   for (const k of plan.keys) for await (const _ of await source.get(k.key)) { /* drop */ }
-} else if (mode !== "--baseline") {
+} else {
   const source = new FileStore({ root: plan.source_root });
   const files = new FileStore({ root: plan.destination_root });
-  const destination = plan.delay_ms ? slow(files, plan.delay_ms) : files;
+  const destination = remote?.store ?? (plan.delay_ms ? slow(files, plan.delay_ms) : files);
   const tasks = plan.keys.map((k) => ({
     source: { store: source, key: k.key },
-    destination: { store: destination, key: k.key },
+    destination: { store: destination, key: `${remote?.key ?? ""}${k.key}` },
     expected: { sha256: k.sha256, size: k.size },
+    ifExists: remote ? "overwrite" as const : undefined,
   }));
-  for await (
-    const r of runTransfers(tasks, {
-      maxWorkers: plan.workers,
-      chunkSizeBytes: plan.chunk,
-      memoryLimitBytes: plan.limit,
-      md5: false,
-    })
-  ) {
+  for await (const r of runTransfers(tasks, { ...pipeline, md5: false })) {
     console.log(JSON.stringify({
       key: r.task.source.key,
       status: r.status,
