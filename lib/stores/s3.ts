@@ -4,8 +4,9 @@
  * Wire choices, all measured against Swift s3api 2.30 and valid on AWS:
  * checksums only when an operation requires them (no aws-chunked bodies),
  * `Content-MD5` added to DeleteObjects, request bodies handed to the SDK's
- * node handler as `Readable.fromWeb` streams, and multipart uploads through
- * `@aws-sdk/lib-storage` for bodies of unknown size or above the threshold.
+ * node handler as `Readable` streams, and multipart uploads of our own for
+ * bodies of unknown size or above the threshold (one buffer per part, each
+ * part checked by its Content-MD5 and resent from its buffer on failure).
  *
  * @module
  */
