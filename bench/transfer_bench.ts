@@ -16,6 +16,9 @@
  * - rclone: `rclone copy --checksum --transfers 4 --swift-chunk-size 1Gi`
  *   (ferry's SLO segment size is 1 GiB, so neither segments the 1 GiB
  *   object); rclone verifies MD5 only (Swift has no SHA-256).
+ * - curl, the server-bound ceiling (a client that does no work: no hash, no
+ *   check): 4 parallel `curl -T` PUTs (up) and `curl -o` GETs (down) with a
+ *   TempAuth token, one per file.
  *
  * - ferry's floor: the same relocate of a lock of one 1 KiB file (peak RSS
  *   before any real transfer: runtime, modules, one object through).
@@ -49,8 +52,15 @@ function rcloneEnv(): Record<string, string> {
   };
 }
 
-/** Runs `argv` under `/usr/bin/time -v`; throws on a non-zero exit. */
-async function measure(argv: string[], env: Record<string, string> = {}): Promise<Measured> {
+/**
+ * Runs `argv` under `/usr/bin/time -v`; throws on a non-zero exit. Its stdout
+ * goes to `stdoutPath` when given.
+ */
+async function measure(
+  argv: string[],
+  env: Record<string, string> = {},
+  stdoutPath?: string,
+): Promise<Measured> {
   const start = performance.now();
   const out = await new Deno.Command("/usr/bin/time", {
     args: ["-v", ...argv],
@@ -59,6 +69,7 @@ async function measure(argv: string[], env: Record<string, string> = {}): Promis
     stdout: "piped",
     stderr: "piped",
   }).output();
+  if (stdoutPath) await Deno.writeFile(stdoutPath, out.stdout);
   const seconds = (performance.now() - start) / 1000;
   const stderr = new TextDecoder().decode(out.stderr);
   if (out.code !== 0) {
@@ -120,6 +131,42 @@ async function purge(container: string): Promise<void> {
   await quiet(["rclone", "purge", `sw:${container}`], rcloneEnv());
   // Only there when an object was segmented.
   await quiet(["rclone", "purge", `sw:${container}_segments`], rcloneEnv(), true);
+}
+
+/** A TempAuth token for the curl runs. */
+async function swiftToken(): Promise<{ storageUrl: string; token: string }> {
+  const response = await fetch(Deno.env.get("ST_AUTH")!, {
+    headers: { "X-Auth-User": Deno.env.get("ST_USER")!, "X-Auth-Key": Deno.env.get("ST_KEY")! },
+  });
+  await response.body?.cancel();
+  return {
+    storageUrl: response.headers.get("x-storage-url")!,
+    token: response.headers.get("x-auth-token")!,
+  };
+}
+
+/**
+ * `xargs -P 4` running one curl per line of `listPath` (written here), the
+ * token read from a header file so it never shows in a command line.
+ */
+async function curlAll(
+  requests: string[][],
+  listPath: string,
+  headerPath: string,
+): Promise<string[]> {
+  await Deno.writeTextFile(listPath, requests.map((args) => args.join(" ")).join("\n") + "\n");
+  return ["xargs", "-a", listPath, "-P", "4", "-L", "1", "curl", "-sfS", "-H", `@${headerPath}`];
+}
+
+async function toParquet(ipcPath: string, parquetPath: string): Promise<void> {
+  const child = new Deno.Command("deno", {
+    args: ["run", "-A", "cli.ts", "asset-lock", "to-parquet", parquetPath],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "null",
+  }).spawn();
+  await (await Deno.open(ipcPath)).readable.pipeTo(child.stdin);
+  if (!(await child.status).success) throw new Error(`asset-lock to-parquet ${parquetPath} failed`);
 }
 
 function best(runs: Measured[]): Measured {
@@ -191,42 +238,50 @@ async function main(): Promise<void> {
     "swift",
     "--store-container",
     floorContainer,
-    "--destination-lock",
-    `${floorDir}/up.parquet`,
   ]);
   await purge(floorContainer);
   await Deno.remove(floorDir, { recursive: true });
   const upLock = `${dataDir}/up.parquet`;
+  const upIpc = `${dataDir}/up.ipc`;
   let source: string | undefined; // ferry's first upload, the source of the way back
   const results: Record<string, Measured[]> = {
     "ferry up": [],
     "rclone up": [],
     "ferry down": [],
     "rclone down": [],
+    "curl up": [],
+    "curl down": [],
   };
+  const token = await swiftToken();
+  const headerPath = `${dataDir}/curl-auth.txt`;
+  await Deno.writeTextFile(headerPath, `X-Auth-Token: ${token.token}\n`, { mode: 0o600 });
+  const listPath = `${dataDir}/curl-list.txt`;
   const env = rcloneEnv();
   try {
     for (let r = 0; r < runs; r++) {
       const fc = `ferry-bench-up-${tag}-${r}`;
       console.error(`run ${r + 1}: ferry file → swift`);
       results["ferry up"]!.push(
-        await measure([
-          ...ferry,
-          srcLock,
-          "--store-type",
-          "swift",
-          "--store-container",
-          fc,
-          "--key",
-          "up/",
-          "--layout",
-          "item-asset",
-          "--max-workers",
-          "4",
-          "--destination-lock",
-          r === 0 ? upLock : `${dataDir}/up-${r}.parquet`,
-        ]),
+        await measure(
+          [
+            ...ferry,
+            srcLock,
+            "--store-type",
+            "swift",
+            "--store-container",
+            fc,
+            "--key",
+            "up/",
+            "--layout",
+            "item-asset",
+            "--max-workers",
+            "4",
+          ],
+          {},
+          r === 0 ? upIpc : undefined,
+        ),
       );
+      if (r === 0) await toParquet(upIpc, upLock);
       if (r === 0) source = fc;
       else await purge(fc);
       const rc = `rclone-bench-up-${tag}-${r}`;
@@ -245,6 +300,29 @@ async function main(): Promise<void> {
         ], env),
       );
       await purge(rc);
+      const cc = `curl-bench-up-${tag}-${r}`;
+      console.error(`run ${r + 1}: curl file → swift`);
+      await quiet([
+        "curl",
+        "-sfS",
+        "-X",
+        "PUT",
+        "-H",
+        `@${headerPath}`,
+        `${token.storageUrl}/${cc}`,
+      ]);
+      results["curl up"]!.push(
+        await measure(
+          await curlAll(
+            files.map((
+              [name],
+            ) => ["-T", `${srcDir}/${name}`, `${token.storageUrl}/${cc}/up/${name}`]),
+            listPath,
+            headerPath,
+          ),
+        ),
+      );
+      await purge(cc);
     }
     for (let r = 0; r < runs; r++) {
       const out = `${dataDir}/down-ferry-${r}`;
@@ -261,8 +339,6 @@ async function main(): Promise<void> {
           "item-asset",
           "--max-workers",
           "4",
-          "--destination-lock",
-          `${dataDir}/down-${r}.parquet`,
         ]),
       );
       await Deno.remove(out, { recursive: true });
@@ -280,11 +356,29 @@ async function main(): Promise<void> {
         ], env),
       );
       await Deno.remove(rout, { recursive: true });
+      const cout = `${dataDir}/down-curl-${r}`;
+      await Deno.mkdir(cout, { recursive: true });
+      console.error(`run ${r + 1}: curl swift → file`);
+      const keys = [...files.map(([name]) => `up/transfer/${name}`)];
+      results["curl down"]!.push(
+        await measure(
+          await curlAll(
+            keys.map((key) => [
+              "-o",
+              `${cout}/${key.split("/").at(-1)}`,
+              `${token.storageUrl}/${source}/${key}`,
+            ]),
+            listPath,
+            headerPath,
+          ),
+        ),
+      );
+      await Deno.remove(cout, { recursive: true });
     }
   } finally {
     if (source) await purge(source);
     for await (const e of Deno.readDir(dataDir)) {
-      if (e.name.endsWith(".parquet") || e.name.startsWith("down-")) {
+      if (/\.(parquet|ipc|txt)$/.test(e.name) || e.name.startsWith("down-")) {
         await Deno.remove(`${dataDir}/${e.name}`, { recursive: true });
       }
     }
@@ -292,29 +386,25 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   for (
-    const [direction, f, rc] of [["file → Swift", "ferry up", "rclone up"], [
-      "Swift → file",
-      "ferry down",
-      "rclone down",
-    ]] as const
+    const [direction, way] of [["file → Swift", "up"], ["Swift → file", "down"]] as const
   ) {
-    const a = best(results[f]!);
-    const b = best(results[rc]!);
-    const all = (k: string) => results[k]!.map((m) => m.seconds.toFixed(1)).join(", ");
+    const [f, rc, c] = (["ferry", "rclone", "curl"] as const).map((tool) =>
+      best(results[`${tool} ${way}`]!)
+    ) as [Measured, Measured, Measured];
+    const cell = (m: Measured) =>
+      `${m.seconds.toFixed(1)} s, ${(totalMiB / m.seconds).toFixed(0)} MiB/s, ${
+        m.maxRssMiB.toFixed(0)
+      } MiB, ${m.cpuSeconds.toFixed(1)} CPU-s`;
     lines.push(
-      `| ${direction} | ${a.seconds.toFixed(1)} (${all(f)}) | ${
-        (totalMiB / a.seconds).toFixed(0)
-      } | ${a.maxRssMiB.toFixed(0)} | ${a.cpuSeconds.toFixed(1)} | ${b.seconds.toFixed(1)} (${
-        all(rc)
-      }) | ${(totalMiB / b.seconds).toFixed(0)} | ${b.maxRssMiB.toFixed(0)} | ${
-        b.cpuSeconds.toFixed(1)
-      } | ${(b.seconds / a.seconds).toFixed(2)}× | ${(a.maxRssMiB / b.maxRssMiB).toFixed(2)} |`,
+      `| ${direction} | ${cell(f)} | ${cell(rc)} | ${cell(c)} | ${
+        (rc.seconds / f.seconds).toFixed(2)
+      }× | ${(c.seconds / f.seconds).toFixed(2)}× | ${(f.maxRssMiB / rc.maxRssMiB).toFixed(2)} |`,
     );
   }
   const show = (k: string) => best(results[k]!).command.replaceAll(ROOT + "/", "");
   console.log([
-    `| direction | ferry s (all runs) | ferry MiB/s | ferry peak RSS MiB | ferry CPU s | rclone s (all runs) | rclone MiB/s | rclone peak RSS MiB | rclone CPU s | ferry/rclone throughput | ferry/rclone peak RSS |`,
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| direction | ferry (best run) | rclone --transfers 4 | 4 × curl (ceiling) | ferry/rclone throughput | ferry/curl throughput | ferry/rclone peak RSS |`,
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...lines,
     "",
     `Data: ${count} × 32 MiB + 1 × ${bigBytes / MIB} MiB = ${totalMiB} MiB; ${runs} run(s) each.`,
@@ -330,7 +420,7 @@ async function main(): Promise<void> {
     "Commands (best run):",
     "",
     "```sh",
-    ...["ferry up", "rclone up", "ferry down", "rclone down"].map(show),
+    ...["ferry up", "rclone up", "curl up", "ferry down", "rclone down", "curl down"].map(show),
     "```",
   ].join("\n"));
 }
