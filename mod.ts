@@ -22,4 +22,22 @@ export * from "./lib/lock/mod.ts";
 export * from "./lib/package/mod.ts";
 export * from "./lib/zarr/mod.ts";
 export * from "./lib/pipeline/mod.ts";
+export {
+  type AuthBackend,
+  formatReference,
+  formatRemotePackageInfo,
+  inspectRemotePackage,
+  loadCredentials,
+  type OciReference,
+  parseReference,
+  type PullOptions,
+  pullPackage,
+  type PullReport,
+  type PushOptions,
+  pushPackage,
+  type PushReport,
+  type RegistryCredentials,
+  type RegistryOptions,
+  type RemotePackageInfo,
+} from "./lib/oci/mod.ts";
 export { formatSize, parseSize } from "./lib/units.ts";

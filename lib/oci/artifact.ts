@@ -185,7 +185,11 @@ export async function planPackageLayers(dir: string): Promise<PlannedLayer[]> {
     throw new TypeError(`Package "${dir}" is not a package: missing ${missing.join(", ")}`);
   }
   const layers: PlannedLayer[] = [
-    { title: ITEMS_FILE, mediaType: ITEMS_MEDIA_TYPE, source: { kind: "file", path: `${dir}/${ITEMS_FILE}` } },
+    {
+      title: ITEMS_FILE,
+      mediaType: ITEMS_MEDIA_TYPE,
+      source: { kind: "file", path: `${dir}/${ITEMS_FILE}` },
+    },
     {
       title: LOCK_FILE,
       mediaType: ASSET_LOCK_MEDIA_TYPE,

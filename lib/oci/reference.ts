@@ -17,7 +17,8 @@ export interface OciReference {
   digest?: string | undefined;
 }
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -71,7 +72,11 @@ export function parseReference(input: string): OciReference {
   if (at !== -1) {
     digest = name.slice(at + 1);
     if (!DIGEST.test(digest)) {
-      throw invalid(input, `digest "${digest}" is not sha256: + 64 lower-case hex digits`, nameAt + at + 1);
+      throw invalid(
+        input,
+        `digest "${digest}" is not sha256: + 64 lower-case hex digits`,
+        nameAt + at + 1,
+      );
     }
     name = name.slice(0, at);
   }

@@ -11,13 +11,7 @@
  *
  * @module
  */
-import {
-  configure,
-  Reader,
-  type TempStream,
-  ZipReader,
-  ZipWriter,
-} from "@zip.js/zip.js";
+import { configure, Reader, type TempStream, ZipReader, ZipWriter } from "@zip.js/zip.js";
 import pako from "pako";
 import type { ZipSourceFile } from "./artifact.ts";
 
