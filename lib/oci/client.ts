@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import {
   errorFromStatus,
   InvalidInputError,
+  PermissionDeniedError,
   type StoreError,
   TransientError,
 } from "../stores/errors.ts";
@@ -171,10 +172,18 @@ export class RegistryClient {
         });
       } catch (error) {
         if (this.signal?.aborted) throw this.signal.reason;
-        throw new TransientError(
-          `${method} ${this.describe(url)} failed: ${(error as Error).message ?? error}`,
-          { store: this.toString(), cause: error },
-        );
+        const cause = (error as Error).cause;
+        const why = cause instanceof Error ? cause.message : (error as Error).message ?? String(error);
+        if (/certificate/i.test(why)) {
+          throw new PermissionDeniedError(
+            `TLS certificate of "${url.host}" not trusted (--insecure skips the check): ${why}`,
+            { store: this.toString(), cause: error },
+          );
+        }
+        throw new TransientError(`${method} ${this.describe(url)} failed: ${why}`, {
+          store: this.toString(),
+          cause: error,
+        });
       }
       if (response.status === 401 && round === 0) {
         if (await this.#auth.answer(response, options.scopes, authorization)) {
