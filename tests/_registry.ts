@@ -246,24 +246,36 @@ export function signRegistryToken(
   return `${header}.${payload}.${base64url(new Uint8Array(signature))}`;
 }
 
-/** Counts requests a `fetch` sends, by method and path kind. */
+/** What a {@linkcode countingFetch} saw. */
 export interface FetchLog {
-  /** Every request: method and URL path. */
-  requests: { method: string; path: string }[];
+  /** Every request: method, URL path, `Range` header, response status. */
+  requests: { method: string; path: string; range: string | null; status?: number }[];
   /** Bytes of request bodies sent to blob upload URLs. */
   uploadBytes: number;
 }
 
+/** An empty log. */
+export function newFetchLog(): FetchLog {
+  return { requests: [], uploadBytes: 0 };
+}
+
 /**
- * A `fetch` that records what it sends (for "a second push sends no blob").
+ * A `fetch` that records what it sends and what status came back (for "a
+ * second push sends no blob"), optionally wrapping another transport.
  *
  * @param log Where requests are recorded.
+ * @param inner The transport underneath.
  * @returns The fetch.
  */
-export function countingFetch(log: FetchLog): typeof fetch {
-  return (input, init = {}) => {
+export function countingFetch(log: FetchLog, inner: typeof fetch = fetch): typeof fetch {
+  return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    log.requests.push({ method: (init.method ?? "GET").toUpperCase(), path: url.pathname });
+    const entry: FetchLog["requests"][number] = {
+      method: (init.method ?? "GET").toUpperCase(),
+      path: url.pathname,
+      range: new Headers(init.headers).get("range"),
+    };
+    log.requests.push(entry);
     let body = init.body;
     if (body instanceof ReadableStream && url.pathname.includes("/blobs/uploads/")) {
       body = body.pipeThrough(
@@ -275,6 +287,8 @@ export function countingFetch(log: FetchLog): typeof fetch {
         }),
       );
     }
-    return fetch(input, { ...init, body });
+    const response = await inner(input, { ...init, body });
+    entry.status = response.status;
+    return response;
   };
 }

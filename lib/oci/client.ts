@@ -173,7 +173,9 @@ export class RegistryClient {
       } catch (error) {
         if (this.signal?.aborted) throw this.signal.reason;
         const cause = (error as Error).cause;
-        const why = cause instanceof Error ? cause.message : (error as Error).message ?? String(error);
+        const why = cause instanceof Error
+          ? cause.message
+          : (error as Error).message ?? String(error);
         if (/certificate/i.test(why)) {
           throw new PermissionDeniedError(
             `TLS certificate of "${url.host}" not trusted (--insecure skips the check): ${why}`,

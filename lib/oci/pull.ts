@@ -248,7 +248,7 @@ async function extractLayer(
   written: Set<string>,
   what: string,
 ): Promise<void> {
-  for await (const entry of readZipEntries(zipPath)) {
+  for await (const entry of readZipEntries(zipPath, what)) {
     const name = entry.directory ? entry.name.replace(/\/$/, "") : entry.name;
     checkSafePath(name, `ZIP entry in ${what}`);
     const path = join(tree, name);

@@ -13,7 +13,7 @@
  */
 import { configure, Reader, type TempStream, ZipReader, ZipWriter } from "@zip.js/zip.js";
 import pako from "pako";
-import type { ZipSourceFile } from "./artifact.ts";
+import { checkSafePath, type ZipSourceFile } from "./artifact.ts";
 
 /** zlib's raw deflate (or gzip, which zip.js uses to learn the CRC-32), through pako. */
 class ZlibCompressionStream extends TransformStream<Uint8Array, Uint8Array> {
@@ -204,10 +204,14 @@ export interface ZipEntryInfo {
  * ```
  *
  * @param zipPath The ZIP file.
+ * @param what Names the ZIP in errors. @default the path, quoted
  * @returns The entries, in the central directory's order.
- * @throws {SyntaxError} When the file is not a readable ZIP.
+ * @throws {SyntaxError} When the file is not a readable ZIP, or an entry name is unsafe (`..`, absolute).
  */
-export async function* readZipEntries(zipPath: string): AsyncGenerator<ZipEntryInfo> {
+export async function* readZipEntries(
+  zipPath: string,
+  what: string = `"${zipPath}"`,
+): AsyncGenerator<ZipEntryInfo> {
   const source = new FileRangeReader(zipPath);
   const reader = new ZipReader(source, { useWebWorkers: false, checkSignature: true });
   try {
@@ -215,18 +219,16 @@ export async function* readZipEntries(zipPath: string): AsyncGenerator<ZipEntryI
     try {
       entries = reader.getEntriesGenerator();
     } catch (error) {
-      throw new SyntaxError(`Invalid ZIP "${zipPath}": ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new SyntaxError(`Invalid ZIP ${what}: ${(error as Error).message}`, { cause: error });
     }
     while (true) {
       let next;
       try {
         next = await entries.next();
       } catch (error) {
-        throw new SyntaxError(`Invalid ZIP "${zipPath}": ${(error as Error).message}`, {
-          cause: error,
-        });
+        const unsafe = (error as { filename?: unknown }).filename;
+        if (typeof unsafe === "string") checkSafePath(unsafe, `ZIP entry in ${what}`);
+        throw new SyntaxError(`Invalid ZIP ${what}: ${(error as Error).message}`, { cause: error });
       }
       if (next.done) break;
       const entry = next.value;
