@@ -58,7 +58,7 @@ export function parseReference(input: string): OciReference {
     throw invalid(
       input,
       slash === 0 ? "missing registry host" : "missing repository after the host",
-      scheme.length + Math.max(slash, rest.length),
+      slash === 0 ? scheme.length : scheme.length + rest.length,
     );
   }
   const registry = rest.slice(0, slash);
