@@ -24,6 +24,8 @@ export * from "./lib/zarr/mod.ts";
 export * from "./lib/pipeline/mod.ts";
 export {
   type AuthBackend,
+  type CredentialSources,
+  type Descriptor,
   formatReference,
   formatRemotePackageInfo,
   inspectRemotePackage,
@@ -33,11 +35,13 @@ export {
   type PullOptions,
   pullPackage,
   type PullReport,
+  type PushedLayer,
   type PushOptions,
   pushPackage,
   type PushReport,
   type RegistryCredentials,
   type RegistryOptions,
+  type RemotePackageFile,
   type RemotePackageInfo,
 } from "./lib/oci/mod.ts";
 export { formatSize, parseSize } from "./lib/units.ts";

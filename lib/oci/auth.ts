@@ -195,7 +195,11 @@ export class RegistryAuth {
   readonly #pending = new Map<string, Promise<CachedToken>>();
   #basicAsked = false;
 
-  /** @param options Registry, backend, credentials, transport. */
+  /**
+   * Starts without tokens; registers the credentials for redaction.
+   *
+   * @param options Registry, backend, credentials, transport.
+   */
   constructor(options: RegistryAuthOptions) {
     this.#registry = options.registry;
     this.#backend = options.backend ?? "token";

@@ -123,7 +123,11 @@ export class RegistryClient {
   readonly #fetch: typeof fetch;
   readonly #auth: RegistryAuth;
 
-  /** @param options Registry, transport, auth. */
+  /**
+   * A client with no request sent yet.
+   *
+   * @param options Registry, transport, auth.
+   */
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
     this.baseUrl = `${options.plainHttp ? "http" : "https"}://${options.registry}`;
@@ -138,7 +142,11 @@ export class RegistryClient {
     });
   }
 
-  /** @returns `RegistryClient(host[:port])`. */
+  /**
+   * Names the client in messages.
+   *
+   * @returns `RegistryClient(host[:port])`.
+   */
   toString(): string {
     return `RegistryClient(${this.registry})`;
   }

@@ -18,20 +18,32 @@
  */
 export { formatReference, type OciReference, parseReference } from "./reference.ts";
 export * from "./media_types.ts";
-export { checkSafePath, comparePaths, type PlannedLayer, planPackageLayers } from "./artifact.ts";
+export {
+  checkSafePath,
+  comparePaths,
+  type LayerSource,
+  type PlannedLayer,
+  planPackageLayers,
+  type ZipSourceFile,
+} from "./artifact.ts";
+export type { RetryOptions } from "../stores/retry_store.ts";
 export { readZipEntries, writeDeterministicZip, type ZipEntryInfo } from "./zip.ts";
 export {
   type AuthBackend,
+  type AuthChallenge,
+  type CredentialSources,
   loadCredentials,
   parseChallenge,
   RegistryAuth,
   type RegistryCredentials,
 } from "./auth.ts";
 export {
+  type FetchedManifest,
   openRegistry,
   RegistryClient,
   type RegistryClientOptions,
   type RegistryOptions,
+  type RequestOptions,
 } from "./client.ts";
 export {
   type Descriptor,
@@ -40,7 +52,13 @@ export {
   parsePackageManifest,
 } from "./manifest.ts";
 export { type PushedLayer, type PushOptions, pushPackage, type PushReport } from "./push.ts";
-export { layerTargets, type PullOptions, pullPackage, type PullReport } from "./pull.ts";
+export {
+  type LayerTarget,
+  layerTargets,
+  type PullOptions,
+  pullPackage,
+  type PullReport,
+} from "./pull.ts";
 export {
   formatRemotePackageInfo,
   inspectRemotePackage,

@@ -60,7 +60,7 @@ export interface PullReport {
 }
 
 /** Where a layer goes. */
-type LayerTarget = { kind: "file"; path: string } | { kind: "zip" };
+export type LayerTarget = { kind: "file"; path: string } | { kind: "zip" };
 
 /**
  * Where each layer of a package manifest goes, by stacpkg's rules; refuses
