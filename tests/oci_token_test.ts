@@ -166,7 +166,10 @@ Deno.test({
         const ref = `oci://${registry.host}/team/tls:v1`;
         const refused = await runCli(["push", pkg, ref]);
         equal(refused.code, 4, refused.stderr);
-        ok(refused.stderr.includes(`TLS certificate of "${registry.host}" not trusted`), refused.stderr);
+        ok(
+          refused.stderr.includes(`TLS certificate of "${registry.host}" not trusted`),
+          refused.stderr,
+        );
         const pushed = await runCli(["push", pkg, ref, "--insecure"]);
         equal(pushed.code, 0, pushed.stderr);
         const pulled = await runCli(["pull", ref, "--insecure", "--output-dir", `${dir}/out`]);
