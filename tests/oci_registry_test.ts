@@ -234,8 +234,15 @@ Deno.test({
         bytes[0] = bytes[0]! ^ 0xff; // same size, other bytes
         await Deno.writeFile(stored, bytes);
 
-        const r = await runCli(["pull", ref, "--plain-http", "--output-dir", `${dir}/out`]);
+        const r = await runCli([
+          "pull",
+          ref,
+          "--plain-http",
+          "--output-dir",
+          `${dir}/new/deep/out`,
+        ]);
         equal(r.code, 1, r.stderr);
+        await rejects(() => Deno.stat(`${dir}/new`), Deno.errors.NotFound); // folders it made are gone
         ok(r.stderr.includes("sha256 mismatch") && r.stderr.includes(digest), r.stderr);
         equal(r.stderr.trim().split("\n").length, 1);
         await rejects(() => Deno.stat(`${dir}/out`), Deno.errors.NotFound);

@@ -179,12 +179,12 @@ export async function pullPackage(
 
   const output = outputDir.replace(/\/+$/, "") || "/";
   const parent = dirname(output);
+  const created = await firstMissing(parent);
   await Deno.mkdir(parent, { recursive: true });
-  const staging = await Deno.makeTempDir({
-    dir: parent,
-    prefix: `.${basename(output)}.ferry-pull-`,
-  });
+  let staging = "";
+  let done = false;
   try {
+    staging = await Deno.makeTempDir({ dir: parent, prefix: `.${basename(output)}.ferry-pull-` });
     const tree = join(staging, "tree");
     await Deno.mkdir(tree);
     let blobBytes = 0;
@@ -230,6 +230,7 @@ export async function pullPackage(
       }
     }
     await moveIntoPlace(tree, output);
+    done = true;
     return {
       reference: formatReference({ ...ref, digest: fetched.digest }),
       digest: fetched.digest,
@@ -238,8 +239,19 @@ export async function pullPackage(
       blobBytes,
     };
   } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    if (staging) await Deno.remove(staging, { recursive: true }).catch(() => {});
+    if (!done && created) await Deno.remove(created, { recursive: true }).catch(() => {});
   }
+}
+
+/** The outermost missing folder on the way to `path` (a failed pull removes it again). */
+async function firstMissing(path: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let p = path; !(await exists(p)); p = dirname(p)) {
+    missing = p;
+    if (dirname(p) === p) break;
+  }
+  return missing;
 }
 
 async function extractLayer(
