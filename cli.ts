@@ -33,6 +33,8 @@ const COMMAND_MODULES: Readonly<Record<string, readonly CommandLoader[]>> = {
     () => import("./lib/cli/lock_transfer_commands.ts").then((m) => m.lockTransferCommands),
   ],
   build: [() => import("./lib/cli/package_commands.ts").then((m) => m.packageCommands)],
+  push: [() => import("./lib/cli/oci_commands.ts").then((m) => m.pushCommands)],
+  pull: [() => import("./lib/cli/oci_commands.ts").then((m) => m.pullCommands)],
 };
 const ALIASES: Readonly<Record<string, string>> = { inspect: "build", demo: "build" };
 

@@ -22,4 +22,26 @@ export * from "./lib/lock/mod.ts";
 export * from "./lib/package/mod.ts";
 export * from "./lib/zarr/mod.ts";
 export * from "./lib/pipeline/mod.ts";
+export {
+  type AuthBackend,
+  type CredentialSources,
+  type Descriptor,
+  formatReference,
+  formatRemotePackageInfo,
+  inspectRemotePackage,
+  loadCredentials,
+  type OciReference,
+  parseReference,
+  type PullOptions,
+  pullPackage,
+  type PullReport,
+  type PushedLayer,
+  type PushOptions,
+  pushPackage,
+  type PushReport,
+  type RegistryCredentials,
+  type RegistryOptions,
+  type RemotePackageFile,
+  type RemotePackageInfo,
+} from "./lib/oci/mod.ts";
 export { formatSize, parseSize } from "./lib/units.ts";

@@ -13,6 +13,7 @@ import {
 } from "../package/mod.ts";
 import { PROBE_FLAGS, probeOptionsFromArgs } from "./lock_commands.ts";
 import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "./pipeline_flags.ts";
+import { OCI_USAGE, rejectOciFlags, withOciFlags } from "./oci_flags.ts";
 
 const build: Command = {
   name: ["build"],
@@ -42,12 +43,18 @@ const build: Command = {
 
 const inspect: Command = {
   name: ["inspect"],
-  summary: "Describe a package: files (media type, size, sha256), items, collections, assets",
-  usage: "PACKAGE [--format yaml|json|markdown]",
-  args: { string: ["format"], default: { format: "yaml" } },
+  summary:
+    "Describe a package: files (media type, size, sha256), items, collections, assets; or a remote one (oci://) from its manifest",
+  usage: `PACKAGE|oci://HOST/REPOSITORY[:TAG|@DIGEST] [--format yaml|json|markdown] ${OCI_USAGE}`,
+  args: withOciFlags({ string: ["format"], default: { format: "yaml" } }),
   async run(args, io) {
     const format = parseInspectFormat(String(args.format));
-    const info = await inspectPackage(positional(args, 0, "PACKAGE"));
+    const target = positional(args, 0, "PACKAGE");
+    if (target.startsWith("oci://")) {
+      return (await import("./oci_commands.ts")).inspectRemote(target, format, args, io);
+    }
+    rejectOciFlags(args, target);
+    const info = await inspectPackage(target);
     await writeText(io.stdout, formatPackageInfo(info, format));
     return EXIT.ok;
   },

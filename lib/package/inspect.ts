@@ -245,7 +245,7 @@ export function parseInspectFormat(value: string): InspectFormat {
  */
 export function formatPackageInfo(info: PackageInfo, format: InspectFormat): string {
   if (format === "json") return JSON.stringify(info, null, 2) + "\n";
-  if (format === "yaml") return yamlLines(info, 0).join("\n") + "\n";
+  if (format === "yaml") return yamlText(info);
   const lines = [
     "# ferry inspect",
     "",
@@ -277,6 +277,23 @@ function mdLine(text: string): string {
 /** Text for a Markdown table cell: on one line, `|` escaped (also inside code spans). */
 function mdCell(text: string): string {
   return mdLine(text).replace(/\|/g, "\\|");
+}
+
+/**
+ * A value as the YAML `ferry inspect` prints (block style, strings quoted).
+ *
+ * @example
+ * ```ts
+ * import { yamlText } from "./inspect.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(yamlText({ a: 1, b: ["x"] }), 'a: 1\nb:\n  - "x"\n');
+ * ```
+ *
+ * @param value Objects, arrays and scalars.
+ * @returns The YAML text, ending in a newline.
+ */
+export function yamlText(value: unknown): string {
+  return yamlLines(value, 0).join("\n") + "\n";
 }
 
 function yamlScalar(value: unknown): string {
