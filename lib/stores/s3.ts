@@ -67,6 +67,7 @@ import {
   s3PutBufferBytes,
 } from "./_s3_parts.ts";
 import { encodeKeyPath } from "./location.ts";
+import { guardBody } from "./_body.ts";
 
 /** Static credentials. */
 export interface S3Credentials {
@@ -477,7 +478,13 @@ export class S3Store
         { abortSignal: options.signal },
       );
       if (!r.Body) return emptyStream();
-      return r.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+      return guardBody(r.Body.transformToWebStream() as ReadableStream<Uint8Array>, {
+        what: `GET "s3://${this.#options.bucket}/${key}"`,
+        expectedBytes: r.ContentLength,
+        store: String(this),
+        key,
+        signal: options.signal,
+      });
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (range && (e.name === "InvalidRange" || e.$metadata?.httpStatusCode === 416)) {

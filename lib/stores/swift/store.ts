@@ -16,6 +16,7 @@
 import {
   ConflictError,
   InvalidInputError,
+  isTransportFailure,
   NotFoundError,
   NotSupportedError,
   PermissionDeniedError,
@@ -46,7 +47,8 @@ import {
 } from "../store.ts";
 import { type SwiftAuthOptions, swiftSession } from "./auth.ts";
 import { ChunkReader, measured } from "./_chunks.ts";
-import { classify, SwiftClient, type SwiftRequest } from "./client.ts";
+import { classify, describe, SwiftClient, type SwiftRequest } from "./client.ts";
+import { contentLengthOf, guardBody } from "../_body.ts";
 
 /** Options of {@linkcode SwiftObjectStore}. */
 export interface SwiftObjectStoreOptions {
@@ -170,6 +172,24 @@ export class SwiftObjectStore
     return classify(response, { operation, container, key, store: this.toString() });
   }
 
+  /** A JSON answer; a body the network cut off is a {@linkcode TransientError}. */
+  async #json<T>(
+    response: Response,
+    operation: string,
+    key?: string,
+    container = this.container,
+  ): Promise<T> {
+    try {
+      return await response.json() as T;
+    } catch (error) {
+      if (!isTransportFailure(error)) throw error;
+      throw new TransientError(
+        `Swift ${operation} ${describe({ container, key })} broke off: ${(error as Error).message}`,
+        { store: this.toString(), key, cause: error },
+      );
+    }
+  }
+
   /** @inheritdoc */
   async head(key: string, options: Signal = {}): Promise<ObjectMeta> {
     checkKey(key, this.toString());
@@ -205,7 +225,15 @@ export class SwiftObjectStore
       return empty();
     }
     if (!response.ok) throw await this.#error(response, "GET", key);
-    const body = response.body ?? empty();
+    const body = response.body
+      ? guardBody(response.body, {
+        what: `Swift GET ${describe({ container: this.container, key })}`,
+        expectedBytes: contentLengthOf(response.headers),
+        store: this.toString(),
+        key,
+        signal: options.signal,
+      })
+      : empty();
     if (options.range && response.status === 200) {
       const size = Number(response.headers.get("content-length") ?? NaN);
       if (Number.isFinite(size)) {
@@ -522,7 +550,11 @@ export class SwiftObjectStore
     });
     if (response.status === 404) return [];
     if (!response.ok) throw await this.#error(response, "GET manifest of", key);
-    const manifest = await response.json() as { name?: string; sub_slo?: boolean }[];
+    const manifest = await this.#json<{ name?: string; sub_slo?: boolean }[]>(
+      response,
+      "GET manifest of",
+      key,
+    );
     return manifest.flatMap((s) => s.name ? [s.name] : []);
   }
 
@@ -591,7 +623,7 @@ export class SwiftObjectStore
       await response.body?.cancel();
       return;
     }
-    const answer = await response.json() as BulkDeleteAnswer;
+    const answer = await this.#json<BulkDeleteAnswer>(response, "DELETE of SLO", key);
     const failure = answer.Errors?.[0];
     if (failure) {
       throw new TransientError(
@@ -662,7 +694,7 @@ export class SwiftObjectStore
       const error = await this.#error(response, "bulk delete in");
       return batch.map((path) => ({ path, error }));
     }
-    const answer = await response.json() as BulkDeleteAnswer;
+    const answer = await this.#json<BulkDeleteAnswer>(response, "bulk delete in");
     const errors = answer.Errors ?? [];
     for (const [path, status] of errors) {
       const decoded = safeDecode(path);
@@ -758,7 +790,9 @@ export class SwiftObjectStore
         });
       }
       if (!response.ok) throw await this.#error(response, "GET listing of", undefined, container);
-      const page = response.status === 204 ? [] : await response.json() as SwiftListing[];
+      const page = response.status === 204
+        ? []
+        : await this.#json<SwiftListing[]>(response, "GET listing of", undefined, container);
       for (const entry of page) {
         if (entry.subdir !== undefined) {
           if (entry.subdir !== marker) yield { kind: "prefix", prefix: entry.subdir };
