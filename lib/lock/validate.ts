@@ -2,7 +2,8 @@
  * Validating an asset lock against the live objects (`ferry asset-lock
  * validate`): per row, the object's size, ETag and last-modified against the
  * locked ones (each compared only when both sides have it), and with `deep`
- * the SHA-256 of the bytes, streamed.
+ * the SHA-256 of the bytes, streamed (a read the network cuts off is read
+ * again from the start, never hashed short).
  *
  * ## Listings instead of HEADs
  *
@@ -19,6 +20,7 @@
  * @module
  */
 import { NotFoundError } from "../stores/errors.ts";
+import { withRetry } from "../stores/retry_store.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import type { ObjectMeta, ObjectStore } from "../stores/store.ts";
 import type { Location } from "../stores/location.ts";
@@ -206,13 +208,16 @@ export async function validateLock(
         stats.fromListing++;
       }
       if (options.deep && r.row.checksum) {
-        const hash = new HashStream();
-        const body = await r.store.get(r.key, { signal: options.signal });
-        // Each chunk is garbage once hashed: let the pipeline free it early.
-        await body.pipeThrough(hash).pipeTo(
-          new WritableStream({ write: (chunk) => void noteReleasedBytes(chunk.byteLength) }),
-        );
-        const digest = await hash.digest;
+        // A body cut off mid-way is read again from the start, never hashed as it is.
+        const digest = await withRetry(async () => {
+          const hash = new HashStream();
+          const body = await r.store.get(r.key, { signal: options.signal });
+          // Each chunk is garbage once hashed: let the pipeline free it early.
+          await body.pipeThrough(hash).pipeTo(
+            new WritableStream({ write: (chunk) => void noteReleasedBytes(chunk.byteLength) }),
+          );
+          return await hash.digest;
+        }, { ...options.open?.retry, signal: options.signal });
         const actual = multihashOf(digest.sha256);
         if (r.row.checksum.toLowerCase() !== actual) {
           errors.push(`checksum mismatch: expected ${r.row.checksum}, actual ${actual}`);
