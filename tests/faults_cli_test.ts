@@ -391,7 +391,7 @@ Deno.test({
 
       await t.step("store cp file → Swift → file", async () => {
         const some = data.slice(0, 12);
-        await viaProxy(17, async (proxy) => {
+        await viaProxy(21, async (proxy) => {
           const started = performance.now();
           const failed: string[] = [];
           const mismatches: string[] = [];

@@ -6,7 +6,8 @@
 import { type Command, EXIT, positional, writeJsonLine, writeText } from "./command.ts";
 import { type OpenedLocation, openLocation } from "../stores/registry.ts";
 import { formatHref } from "../stores/location.ts";
-import { copyObject, headOrUndefined } from "../stores/ext.ts";
+import { headOrUndefined } from "../stores/ext.ts";
+import { destinationOpenOptions, runTransfers } from "../pipeline/engine.ts";
 import { type ByteRange, isBulkDeleter, type ListEntry, type ObjectMeta } from "../stores/store.ts";
 
 function metaJson(meta: ObjectMeta) {
@@ -169,18 +170,30 @@ const rm: Command = {
 
 const cp: Command = {
   name: ["store", "cp"],
-  summary: "Copy one object between any two stores, streamed (DST ending in / keeps the name)",
+  summary:
+    "Copy one object between any two stores through the transfer pipeline: streamed, checksummed, retried whole (DST ending in / keeps the name)",
   usage: "SRC DST",
   args: {},
   async run(args, io) {
     const source = openLocation(positional(args, 0, "SRC"));
-    const destination = openLocation(positional(args, 1, "DST"));
+    const destination = openLocation(positional(args, 1, "DST"), destinationOpenOptions({}));
     let toKey = destination.key;
     if (toKey === "" || toKey.endsWith("/")) {
       toKey += source.key.slice(source.key.lastIndexOf("/") + 1);
     }
-    const result = await copyObject(source.store, source.key, destination.store, toKey);
-    await writeJsonLine(io.stdout, { key: toKey, size: result.size, etag: result.etag ?? null });
+    const task = {
+      source: { store: source.store, key: source.key },
+      destination: { store: destination.store, key: toKey },
+      ifExists: "overwrite" as const,
+    };
+    for await (const result of runTransfers([task], { maxWorkers: 1 })) {
+      if (result.status === "failed") throw result.error;
+      await writeJsonLine(io.stdout, {
+        key: toKey,
+        size: result.size,
+        etag: result.destination?.etag ?? null,
+      });
+    }
     return EXIT.ok;
   },
 };
