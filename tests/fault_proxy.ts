@@ -52,6 +52,12 @@ export interface FaultProxyOptions {
    * @default the target as sent
    */
   drawKey?: (target: string) => string;
+  /**
+   * Response headers removed from answers to these methods, as a careless
+   * intermediary does (e.g. `Content-Length` of HEAD answers).
+   * @default none
+   */
+  dropResponseHeaders?: { methods: readonly string[]; names: readonly string[] };
 }
 
 /** One injected fault. */
@@ -146,6 +152,7 @@ export function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy>
 
   const context: ProxyContext = {
     upstream,
+    dropResponseHeaders: options.dropResponseHeaders,
     proxyOrigin: url,
     draw(method, target) {
       const id = `${method} ${options.drawKey?.(target) ?? target}`;
@@ -213,6 +220,7 @@ interface Draw {
 
 interface ProxyContext {
   upstream: URL;
+  dropResponseHeaders: FaultProxyOptions["dropResponseHeaders"];
   proxyOrigin: string;
   draw(method: string, target: string): Draw;
   record(event: FaultEvent, entry: Draw["entry"]): void;
@@ -429,7 +437,11 @@ async function pumpResponse(
   if (storageUrl?.startsWith(context.upstream.origin)) {
     set["X-Storage-Url"] = context.proxyOrigin + storageUrl.slice(context.upstream.origin.length);
   }
-  await writeAll(client, withHeaders(head, set, ["keep-alive"]));
+  const drop = ["keep-alive"];
+  if (context.dropResponseHeaders?.methods.includes(method)) {
+    drop.push(...context.dropResponseHeaders.names);
+  }
+  await writeAll(client, withHeaders(head, set, drop));
   const length = header(head, "content-length");
   const bodiless = method === "HEAD" || status === 204 || status === 304 ||
     (length !== undefined && Number(length) === 0);

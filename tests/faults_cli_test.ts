@@ -11,11 +11,16 @@
  * whose bytes are intact; nothing partial or corrupt sits at a final key; and
  * the proxy did inject every kind of fault it was asked to.
  */
-import { equal, ok } from "node:assert/strict";
+import { equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { runCli } from "./_cli.ts";
 import { liveEnv, liveS3, uniqueName } from "./_live.ts";
-import { type FaultKind, type FaultProxy, startFaultProxy } from "./fault_proxy.ts";
+import {
+  type FaultKind,
+  type FaultProxy,
+  type FaultProxyOptions,
+  startFaultProxy,
+} from "./fault_proxy.ts";
 import { destinationKey, type LockRow, writeLockParquetFile } from "../lib/lock/mod.ts";
 import { bucketEnvSuffix, clearStoreCache } from "../lib/stores/registry.ts";
 import { listAll, putBytes } from "../lib/stores/ext.ts";
@@ -223,12 +228,17 @@ Deno.test({
       fileLock,
     );
 
-    const viaProxy = async (seed: number, fn: (proxy: FaultProxy) => Promise<void>) => {
+    const viaProxy = async (
+      seed: number,
+      fn: (proxy: FaultProxy) => Promise<void>,
+      extra: Partial<FaultProxyOptions> = {},
+    ) => {
       const proxy = await startFaultProxy({
         upstream,
         seed: seed + SEED_OFFSET,
         rates: RATES,
         drawKey: (target) => target.replaceAll(container, "C").replaceAll(bucket, "B"),
+        ...extra,
       });
       try {
         await withEnv({
@@ -308,6 +318,40 @@ Deno.test({
           prefix: "f2s/",
         }, UPLOAD_FAULTS);
       });
+
+      await t.step(
+        "relocate file → Swift through a proxy that drops HEAD sizes fails naming objects, no mismatch",
+        async () => {
+          // The issue's "size mismatch: expected 2674688, actual 0": a HEAD answer
+          // without Content-Length was read as a 0-byte object.
+          await viaProxy(11, async () => {
+            const run = await runCli([
+              "asset-lock",
+              "relocate",
+              fileLock,
+              "--store-type",
+              "swift",
+              "--store-container",
+              container,
+              "--key",
+              "nolength/",
+              "--max-workers",
+              "4",
+            ]);
+            ok(run.code !== 0, "the sizes could not be checked, yet the command succeeded");
+            equal(falseMismatches(run.stderr, data).length, 0, run.stderr);
+            match(
+              run.stderr,
+              /Cannot relocate item "obj-\d+" asset "data": .*answered without a size/,
+            );
+            for (const entry of await listAll(swift, "nolength/")) {
+              if (entry.kind !== "object") continue;
+              const sample = data.find((s) => entry.key.startsWith(`nolength/${s.name}/`))!;
+              equal(await sha256Of(swift, entry.key), sample.sha256, `"${entry.key}" is corrupt`);
+            }
+          }, { dropResponseHeaders: { methods: ["HEAD"], names: ["content-length"] } });
+        },
+      );
 
       // Sources put directly, so each scenario stands alone.
       const swiftLock = `${dir}/swift-src.parquet`;
