@@ -102,3 +102,28 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "SwiftObjectStore and S3Store head(): an answer without Content-Length is an error, never a 0-byte object",
+  ignore: env === undefined,
+  async fn() {
+    const container = uniqueName("ferry-no-length");
+    const auth = { authUrl: env!.ST_AUTH, user: env!.ST_USER, key: env!.ST_KEY };
+    await putBytes(new SwiftObjectStore({ container, auth }), "x.bin", bytes);
+    const s3 = liveS3(uniqueName("ferry-no-length"))!;
+    await putBytes(new S3Store(s3), "x.bin", bytes);
+    const drop = { methods: ["HEAD"], names: ["content-length"] };
+    await withProxy({ seed: 1, dropResponseHeaders: drop }, async (url) => {
+      const swift = new SwiftObjectStore({
+        container,
+        auth: { ...auth, authUrl: `${url}/auth/v1.0` },
+      });
+      await rejects(swift.head("x.bin"), /Swift HEAD ".*\/x\.bin" answered without a size/);
+      await rejects(
+        new S3Store({ ...s3, endpoint: url }).head("x.bin"),
+        /Cannot head "s3:\/\/.*\/x\.bin": answered without a size/,
+      );
+    });
+  },
+});

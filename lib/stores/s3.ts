@@ -446,9 +446,16 @@ export class S3Store
         new HeadObjectCommand({ Bucket: this.#options.bucket, Key: key }),
         { abortSignal: options.signal },
       );
+      if (r.ContentLength === undefined) {
+        // Not a 0-byte object: an answer (from a proxy, say) that does not tell the size.
+        throw new StoreError(
+          `Cannot head "s3://${this.#options.bucket}/${key}": answered without a size (no Content-Length)`,
+          { store: String(this), key },
+        );
+      }
       return {
         key,
-        size: r.ContentLength ?? 0,
+        size: r.ContentLength,
         etag: unquote(r.ETag),
         lastModified: r.LastModified,
         contentType: r.ContentType,

@@ -20,7 +20,7 @@ import {
   NotFoundError,
   NotSupportedError,
   PermissionDeniedError,
-  type StoreError,
+  StoreError,
   TransientError,
 } from "../errors.ts";
 import { createHash } from "node:crypto";
@@ -200,7 +200,17 @@ export class SwiftObjectStore
       signal: options.signal,
     });
     if (!response.ok) throw await this.#error(response, "HEAD", key);
-    return metaOf(key, response.headers);
+    const length = response.headers.get("content-length");
+    if (length === null || !/^\d+$/.test(length)) {
+      // Not a 0-byte object: an answer (from a proxy, say) that does not tell the size.
+      throw new StoreError(
+        `Swift HEAD ${
+          describe({ container: this.container, key })
+        } answered without a size (Content-Length ${length === null ? "missing" : `"${length}"`})`,
+        { store: this.toString(), key },
+      );
+    }
+    return metaOf(key, Number(length), response.headers);
   }
 
   /** @inheritdoc */
@@ -878,11 +888,11 @@ export class SwiftObjectStore
   }
 }
 
-function metaOf(key: string, headers: Headers): ObjectMeta {
+function metaOf(key: string, size: number, headers: Headers): ObjectMeta {
   const lastModified = headers.get("last-modified");
   return {
     key,
-    size: Number(headers.get("content-length") ?? 0),
+    size,
     etag: unquote(headers.get("etag")),
     lastModified: lastModified ? new Date(lastModified) : undefined,
     contentType: headers.get("content-type") ?? undefined,
