@@ -2,7 +2,8 @@
  * Validating an asset lock against the live objects (`ferry asset-lock
  * validate`): per row, the object's size, ETag and last-modified against the
  * locked ones (each compared only when both sides have it), and with `deep`
- * the SHA-256 of the bytes, streamed.
+ * the SHA-256 of the bytes, streamed (a read the network cuts off is read
+ * again from the start, never hashed short).
  *
  * ## Listings instead of HEADs
  *

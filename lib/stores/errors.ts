@@ -145,16 +145,53 @@ export function isRuntimePermissionFailure(error: unknown): boolean {
 }
 
 /**
- * True for network-level failures (connection refused/reset, timeouts) that a
- * retry may cure.
+ * True for network-level failures (connection refused/reset, timeouts, a
+ * body cut off mid-stream) that a retry may cure. Looks through `cause`s,
+ * where runtimes put the real reason (Deno's `fetch failed`).
+ *
+ * @example
+ * ```ts
+ * import { isTransportFailure } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isTransportFailure(new TypeError("error reading a body from connection")), true);
+ * const reset = new Error("connection reset", { cause: Object.assign(new Error("x"), { code: "ECONNRESET" }) });
+ * equal(isTransportFailure(new TypeError("fetch failed", { cause: reset })), true);
+ * equal(isTransportFailure(new TypeError("Invalid URL")), false);
+ * ```
  *
  * @param error Anything thrown.
  * @returns Whether it looks like a transport failure.
  */
 export function isTransportFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === "AbortError") return false;
-  const text = `${error.name} ${error.message} ${(error as { code?: string }).code ?? ""}`;
-  return /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|connection (reset|closed|refused)|socket hang up|TimeoutError|error sending request|network error|broken pipe/i
-    .test(text);
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e.name === "AbortError") return false;
+    const text = `${e.name} ${e.message} ${(e as { code?: string }).code ?? ""}`;
+    if (TRANSPORT_FAILURE.test(text)) return true;
+  }
+  return false;
+}
+
+const TRANSPORT_FAILURE =
+  /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|connection (reset|closed|refused)|socket hang up|TimeoutError|error sending request|network error|broken pipe|error reading a body|IncompleteMessage|unexpected end of file|end of file before message length/i;
+
+/**
+ * True for a failure worth retrying: a {@linkcode TransientError}, or a
+ * transport failure that no driver has classified yet. The one rule every
+ * retry loop (`withRetry`, `RetryStore`) applies.
+ *
+ * @example
+ * ```ts
+ * import { isTransient, NotFoundError, TransientError } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isTransient(new TransientError("503")), true);
+ * equal(isTransient(new TypeError("error reading a body from connection")), true);
+ * equal(isTransient(new NotFoundError("gone")), false);
+ * ```
+ *
+ * @param error Anything thrown.
+ * @returns Whether a retry may cure it.
+ */
+export function isTransient(error: unknown): boolean {
+  return error instanceof TransientError ||
+    (!(error instanceof StoreError) && isTransportFailure(error));
 }

@@ -23,6 +23,7 @@ import {
   TransientError,
 } from "./errors.ts";
 import { redact } from "./redact.ts";
+import { contentLengthOf, guardBody } from "./_body.ts";
 import type {
   ByteRange,
   GetOptions,
@@ -216,7 +217,15 @@ export class HttpStore implements ObjectStore {
       return emptyStream();
     }
     if (!response.ok) throw this.#fail("get", key, response);
-    const body = response.body ?? emptyStream();
+    const body = response.body
+      ? guardBody(response.body, {
+        what: `GET "${safeUrl(this.urlOf(key))}"`,
+        expectedBytes: contentLengthOf(response.headers),
+        store: String(this),
+        key,
+        signal: options.signal,
+      })
+      : emptyStream();
     if (!options.range || response.status === 206) {
       if (options.range && "offset" in options.range) {
         const start = startOf(response.headers.get("content-range"));

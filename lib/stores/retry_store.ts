@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isTransportFailure, StoreError, TransientError } from "./errors.ts";
+import { isTransient, StoreError, TransientError } from "./errors.ts";
 import type {
   GetOptions,
   ListEntry,
@@ -48,9 +48,7 @@ export async function withRetry<T>(
     try {
       return await fn(attempt);
     } catch (error) {
-      const transient = error instanceof TransientError ||
-        (!(error instanceof StoreError) && isTransportFailure(error));
-      if (!transient || attempt >= maxAttempts || options.signal?.aborted) {
+      if (!isTransient(error) || attempt >= maxAttempts || options.signal?.aborted) {
         if (error instanceof StoreError) error.attempts = attempt;
         throw error;
       }
@@ -116,9 +114,7 @@ export class RetryStore implements ObjectStore {
         yield* attempt(this.inner);
         return;
       } catch (error) {
-        if (
-          started || !(error instanceof TransientError) || tries >= (this.#options.maxAttempts ?? 4)
-        ) {
+        if (started || !isTransient(error) || tries >= (this.#options.maxAttempts ?? 4)) {
           throw error;
         }
         await new Promise((r) => setTimeout(r, (this.#options.baseDelayMs ?? 200) * tries));

@@ -72,6 +72,7 @@ import {
 import { encodeKeyPath } from "./location.ts";
 import { noteReleasedBytes } from "../reclaim.ts";
 import { withRetry } from "./retry_store.ts";
+import { guardBody } from "./_body.ts";
 
 /** Static credentials. */
 export interface S3Credentials {
@@ -450,9 +451,16 @@ export class S3Store
         new HeadObjectCommand({ Bucket: this.#options.bucket, Key: key }),
         { abortSignal: options.signal },
       );
+      if (r.ContentLength === undefined) {
+        // Not a 0-byte object: an answer (from a proxy, say) that does not tell the size.
+        throw new StoreError(
+          `Cannot head "s3://${this.#options.bucket}/${key}": answered without a size (no Content-Length)`,
+          { store: String(this), key },
+        );
+      }
       return {
         key,
-        size: r.ContentLength ?? 0,
+        size: r.ContentLength,
         etag: normalizeEtag(r.ETag),
         lastModified: r.LastModified,
         contentType: r.ContentType,
@@ -482,7 +490,13 @@ export class S3Store
         { abortSignal: options.signal },
       );
       if (!r.Body) return emptyStream();
-      return r.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+      return guardBody(r.Body.transformToWebStream() as ReadableStream<Uint8Array>, {
+        what: `GET "s3://${this.#options.bucket}/${key}"`,
+        expectedBytes: r.ContentLength,
+        store: String(this),
+        key,
+        signal: options.signal,
+      });
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (range && (e.name === "InvalidRange" || e.$metadata?.httpStatusCode === 416)) {

@@ -16,10 +16,11 @@
 import {
   ConflictError,
   InvalidInputError,
+  isTransportFailure,
   NotFoundError,
   NotSupportedError,
   PermissionDeniedError,
-  type StoreError,
+  StoreError,
   TransientError,
 } from "../errors.ts";
 import { createHash } from "node:crypto";
@@ -47,7 +48,9 @@ import {
 } from "../store.ts";
 import { type SwiftAuthOptions, swiftSession } from "./auth.ts";
 import { ChunkReader, measured } from "./_chunks.ts";
-import { classify, SwiftClient, type SwiftRequest } from "./client.ts";
+import { withRetry } from "../retry_store.ts";
+import { classify, describe, SwiftClient, type SwiftRequest } from "./client.ts";
+import { contentLengthOf, guardBody } from "../_body.ts";
 
 /** Options of {@linkcode SwiftObjectStore}. */
 export interface SwiftObjectStoreOptions {
@@ -170,6 +173,24 @@ export class SwiftObjectStore
     return classify(response, { operation, container, key, store: this.toString() });
   }
 
+  /** A JSON answer; a body the network cut off is a {@linkcode TransientError}. */
+  async #json<T>(
+    response: Response,
+    operation: string,
+    key?: string,
+    container = this.container,
+  ): Promise<T> {
+    try {
+      return await response.json() as T;
+    } catch (error) {
+      if (!isTransportFailure(error)) throw error;
+      throw new TransientError(
+        `Swift ${operation} ${describe({ container, key })} broke off: ${(error as Error).message}`,
+        { store: this.toString(), key, cause: error },
+      );
+    }
+  }
+
   /** @inheritdoc */
   async head(key: string, options: Signal = {}): Promise<ObjectMeta> {
     checkKey(key, this.toString());
@@ -180,7 +201,17 @@ export class SwiftObjectStore
       signal: options.signal,
     });
     if (!response.ok) throw await this.#error(response, "HEAD", key);
-    return metaOf(key, response.headers);
+    const length = response.headers.get("content-length");
+    if (length === null || !/^\d+$/.test(length)) {
+      // Not a 0-byte object: an answer (from a proxy, say) that does not tell the size.
+      throw new StoreError(
+        `Swift HEAD ${
+          describe({ container: this.container, key })
+        } answered without a size (Content-Length ${length === null ? "missing" : `"${length}"`})`,
+        { store: this.toString(), key },
+      );
+    }
+    return metaOf(key, Number(length), response.headers);
   }
 
   /** @inheritdoc */
@@ -205,7 +236,15 @@ export class SwiftObjectStore
       return empty();
     }
     if (!response.ok) throw await this.#error(response, "GET", key);
-    const body = response.body ?? empty();
+    const body = response.body
+      ? guardBody(response.body, {
+        what: `Swift GET ${describe({ container: this.container, key })}`,
+        expectedBytes: contentLengthOf(response.headers),
+        store: this.toString(),
+        key,
+        signal: options.signal,
+      })
+      : empty();
     if (options.range && response.status === 200) {
       const size = Number(response.headers.get("content-length") ?? NaN);
       if (Number.isFinite(size)) {
@@ -275,7 +314,11 @@ export class SwiftObjectStore
       await body.cancel(error).catch(() => {});
       throw error;
     }
-    const oldSegments = await this.#sloSegments(key, options.signal);
+    // Looking up the old segments is idempotent: retried on its own, so a
+    // passing failure does not cost the whole upload an attempt.
+    const oldSegments = await withRetry(() => this.#sloSegments(key, options.signal), {
+      signal: options.signal,
+    });
     const result = await this.#write(key, body, options, conditions);
     if (oldSegments.length > 0) await this.#deletePaths(oldSegments, options.signal);
     return result;
@@ -522,7 +565,11 @@ export class SwiftObjectStore
     });
     if (response.status === 404) return [];
     if (!response.ok) throw await this.#error(response, "GET manifest of", key);
-    const manifest = await response.json() as { name?: string; sub_slo?: boolean }[];
+    const manifest = await this.#json<{ name?: string; sub_slo?: boolean }[]>(
+      response,
+      "GET manifest of",
+      key,
+    );
     return manifest.flatMap((s) => s.name ? [s.name] : []);
   }
 
@@ -591,7 +638,7 @@ export class SwiftObjectStore
       await response.body?.cancel();
       return;
     }
-    const answer = await response.json() as BulkDeleteAnswer;
+    const answer = await this.#json<BulkDeleteAnswer>(response, "DELETE of SLO", key);
     const failure = answer.Errors?.[0];
     if (failure) {
       throw new TransientError(
@@ -662,7 +709,7 @@ export class SwiftObjectStore
       const error = await this.#error(response, "bulk delete in");
       return batch.map((path) => ({ path, error }));
     }
-    const answer = await response.json() as BulkDeleteAnswer;
+    const answer = await this.#json<BulkDeleteAnswer>(response, "bulk delete in");
     const errors = answer.Errors ?? [];
     for (const [path, status] of errors) {
       const decoded = safeDecode(path);
@@ -758,7 +805,9 @@ export class SwiftObjectStore
         });
       }
       if (!response.ok) throw await this.#error(response, "GET listing of", undefined, container);
-      const page = response.status === 204 ? [] : await response.json() as SwiftListing[];
+      const page = response.status === 204
+        ? []
+        : await this.#json<SwiftListing[]>(response, "GET listing of", undefined, container);
       for (const entry of page) {
         if (entry.subdir !== undefined) {
           if (entry.subdir !== marker) yield { kind: "prefix", prefix: entry.subdir };
@@ -844,11 +893,11 @@ export class SwiftObjectStore
   }
 }
 
-function metaOf(key: string, headers: Headers): ObjectMeta {
+function metaOf(key: string, size: number, headers: Headers): ObjectMeta {
   const lastModified = headers.get("last-modified");
   return {
     key,
-    size: Number(headers.get("content-length") ?? 0),
+    size,
     etag: normalizeEtag(headers.get("etag")),
     lastModified: lastModified ? new Date(lastModified) : undefined,
     contentType: headers.get("content-type") ?? undefined,
