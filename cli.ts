@@ -33,6 +33,8 @@ const COMMAND_MODULES: Readonly<Record<string, readonly CommandLoader[]>> = {
     () => import("./lib/cli/lock_transfer_commands.ts").then((m) => m.lockTransferCommands),
   ],
   build: [() => import("./lib/cli/package_commands.ts").then((m) => m.packageCommands)],
+  manifest: [() => import("./lib/cli/manifest_commands.ts").then((m) => m.manifestCommands)],
+  shard: [() => import("./lib/cli/shard_commands.ts").then((m) => m.shardCommands)],
 };
 const ALIASES: Readonly<Record<string, string>> = { inspect: "build", demo: "build" };
 

@@ -19,9 +19,9 @@ import {
   type ByteRange,
   isConditionalPutter,
   type ObjectStore,
-  type PutCondition,
   putBufferBytesOf,
   putCheckOf,
+  type PutCondition,
   streamOf,
   withRetry,
 } from "../stores/mod.ts";

@@ -41,14 +41,18 @@ import {
 } from "../stores/mod.ts";
 import {
   isManifestRef,
-  type ManifestRefEntry,
   manifestBytes,
+  type ManifestRefEntry,
   parseEntries,
   serializeEntry,
 } from "./entries.ts";
 import { pendingRefsPrefix } from "./keys.ts";
 import { getVerified, putBytesRetrying, putStream } from "./_io.ts";
-import { type ExchangeOptions, resolveExchangeOptions, type ResolvedExchangeOptions } from "./options.ts";
+import {
+  type ExchangeOptions,
+  type ResolvedExchangeOptions,
+  resolveExchangeOptions,
+} from "./options.ts";
 import { pendingRefs } from "./manifest_reader.ts";
 import { tryRootLock } from "./root_lock.ts";
 
@@ -119,7 +123,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
-const backoff = (attempt: number) => Math.random() * Math.min(2000, 20 * 2 ** Math.min(attempt, 10));
+const backoff = (attempt: number) =>
+  Math.random() * Math.min(2000, 20 * 2 ** Math.min(attempt, 10));
 
 /**
  * Adds `manifest_ref` entries for `refKeys` to the root manifest, creating
@@ -184,7 +189,9 @@ async function compareAndSwap(
       ? { ifNoneMatch: "*" as const }
       : { ifMatch: current.etag };
     if (current && current.etag === undefined) {
-      throw new TypeError(`Store ${store} reports no ETag for "${rootKey}"; cannot compare-and-swap`);
+      throw new TypeError(
+        `Store ${store} reports no ETag for "${rootKey}"; cannot compare-and-swap`,
+      );
     }
     try {
       await putStream(

@@ -6,13 +6,8 @@
  * @module
  */
 import type { ObjectStore } from "../stores/mod.ts";
-import {
-  type FileEntry,
-  isManifestRef,
-  isShardEntry,
-  type ManifestEntry,
-} from "./entries.ts";
-import { readManifestFile, pendingRefs } from "./manifest_reader.ts";
+import { type FileEntry, isManifestRef, isShardEntry, type ManifestEntry } from "./entries.ts";
+import { pendingRefs, readManifestFile } from "./manifest_reader.ts";
 import { readShardManifest } from "./shards.ts";
 import { writeManifest } from "./manifest_writer.ts";
 import type { ExchangeOptions } from "./options.ts";

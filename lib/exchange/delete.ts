@@ -10,7 +10,7 @@
 import { isBulkDeleter, type ObjectStore } from "../stores/mod.ts";
 import { pooledMap } from "../pipeline/mod.ts";
 import { isFileEntry, isManifestRef, isShardEntry } from "./entries.ts";
-import { readManifestFile, pendingRefs } from "./manifest_reader.ts";
+import { pendingRefs, readManifestFile } from "./manifest_reader.ts";
 import { pendingRefsPrefix, rootLockPrefix } from "./keys.ts";
 import { type ExchangeOptions, resolveExchangeOptions } from "./options.ts";
 

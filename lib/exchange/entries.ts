@@ -127,16 +127,19 @@ export function parseEntry(line: string, origin: LineOrigin = {}): ManifestEntry
   let indexLikeKey = false;
   let value: unknown;
   try {
-    value = JSON.parse(text, function (this: unknown, key: string, item: unknown, context?: {
-      source?: string;
-    }) {
-      if (!Array.isArray(this) && INDEX_LIKE.test(key)) indexLikeKey = true;
-      if (typeof item === "number") {
-        const python = pythonNumberText(context?.source ?? String(item));
-        return python === JSON.stringify(item) ? item : rawJson(python);
-      }
-      return item !== null && typeof item === "object" ? Object.freeze(item) : item;
-    } as (key: string, value: unknown) => unknown);
+    value = JSON.parse(
+      text,
+      function (this: unknown, key: string, item: unknown, context?: {
+        source?: string;
+      }) {
+        if (!Array.isArray(this) && INDEX_LIKE.test(key)) indexLikeKey = true;
+        if (typeof item === "number") {
+          const python = pythonNumberText(context?.source ?? String(item));
+          return python === JSON.stringify(item) ? item : rawJson(python);
+        }
+        return item !== null && typeof item === "object" ? Object.freeze(item) : item;
+      } as (key: string, value: unknown) => unknown,
+    );
   } catch (error) {
     throw new InvalidManifestError(`invalid JSON (${(error as Error).message})`, {
       ...origin,
@@ -161,7 +164,10 @@ export function parseEntry(line: string, origin: LineOrigin = {}): ManifestEntry
     !(required in entry) && kind === "file" && origin.archiveKey !== undefined &&
     typeof entry.member_path === "string" && entry.member_path !== ""
   ) {
-    return Object.freeze({ ...entry, key: `${origin.archiveKey}#${entry.member_path}` }) as FileEntry;
+    return Object.freeze({
+      ...entry,
+      key: `${origin.archiveKey}#${entry.member_path}`,
+    }) as FileEntry;
   }
   if (!(required in entry)) {
     throw new InvalidManifestError(
@@ -276,7 +282,9 @@ export async function* textLines(
   let line = 0;
   const decode = (parts: Uint8Array[], number: number): string => {
     const bytes = parts.length === 1 ? parts[0]! : concat(parts);
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d
+      ? bytes.length - 1
+      : bytes.length;
     try {
       return decoder.decode(bytes.subarray(0, end));
     } catch (error) {

@@ -70,8 +70,7 @@ export class InvalidManifestError extends SyntaxError {
    */
   constructor(
     reason: string,
-    options: ExchangeErrorOptions & { source?: string | undefined; line?: number | undefined } =
-      {},
+    options: ExchangeErrorOptions & { source?: string | undefined; line?: number | undefined } = {},
   ) {
     const where = [
       options.source === undefined ? "" : ` "${options.source}"`,

@@ -56,7 +56,11 @@ function pythonStr(value: string | number | boolean | null): string {
  * @throws {MissingPlaceholderError} When a placeholder has no value.
  * @throws {SyntaxError} On a lone brace or a placeholder that is not a name.
  */
-export function resolveTemplate(template: string, vars: KeyVars = {}, defaults: KeyVars = {}): string {
+export function resolveTemplate(
+  template: string,
+  vars: KeyVars = {},
+  defaults: KeyVars = {},
+): string {
   const resolved = template.replace(PLACEHOLDER, (match, name: string | undefined) => {
     if (match === "{{") return "{";
     if (match === "}}") return "}";

@@ -27,7 +27,6 @@ import { getVerified } from "./_io.ts";
 import { type ExchangeOptions, resolveExchangeOptions } from "./options.ts";
 import { readShardManifest } from "./shards.ts";
 
-
 /** Options of {@linkcode readManifest}. */
 export interface ReadManifestOptions extends ExchangeOptions {
   /** Inline the entries of referenced manifests. @default true */
@@ -242,7 +241,11 @@ export async function* listManifestFiles(
       }
       for (const member of await readShardManifest(store, entry, options)) {
         const path = typeof member.member_path === "string" ? member.member_path : "";
-        const enriched: FileEntry = { ...member, archive_key: entry.archive_key, member_path: path };
+        const enriched: FileEntry = {
+          ...member,
+          archive_key: entry.archive_key,
+          member_path: path,
+        };
         if (take(enriched.key)) {
           count++;
           yield enriched;

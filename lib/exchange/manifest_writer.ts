@@ -23,9 +23,9 @@ import {
   serializeEntry,
 } from "./entries.ts";
 import { inferIdFromKey, partKeyFor } from "./keys.ts";
-import { type PutOutcome, putBytesRetrying, putStream } from "./_io.ts";
-import { resolveExchangeOptions, type ResolvedExchangeOptions } from "./options.ts";
-import { type AppendOptions, type AppendResult, appendRefs } from "./append.ts";
+import { putBytesRetrying, type PutOutcome, putStream } from "./_io.ts";
+import { type ResolvedExchangeOptions, resolveExchangeOptions } from "./options.ts";
+import { type AppendOptions, appendRefs, type AppendResult } from "./append.ts";
 import { putObject, type PutObjectOptions, type PutSource } from "./objects.ts";
 
 /** How a manifest is written. */
@@ -111,7 +111,12 @@ export class ManifestWriter {
     this.#io = resolveExchangeOptions(options);
     this.#partMaxEntries = options.partMaxEntries ?? 50_000;
     this.#partMaxBytes = options.partMaxBytes ?? 50 * 1024 * 1024;
-    for (const [name, value] of [["partMaxEntries", this.#partMaxEntries], ["partMaxBytes", this.#partMaxBytes]] as const) {
+    for (
+      const [name, value] of [["partMaxEntries", this.#partMaxEntries], [
+        "partMaxBytes",
+        this.#partMaxBytes,
+      ]] as const
+    ) {
       if (!Number.isSafeInteger(value) || value < 1) {
         throw new RangeError(`Invalid ${name} ${value}: expected a positive integer`);
       }
@@ -203,7 +208,11 @@ export class ManifestWriter {
    * @param options Id, meta, content type.
    * @returns The entry.
    */
-  async putObject(key: string, data: PutSource, options: PutObjectOptions = {}): Promise<FileEntry> {
+  async putObject(
+    key: string,
+    data: PutSource,
+    options: PutObjectOptions = {},
+  ): Promise<FileEntry> {
     const entry = await putObject(this.store, key, data, { ...this.#options, ...options });
     await this.add(entry);
     return entry;
@@ -218,7 +227,13 @@ export class ManifestWriter {
     if (this.mode !== "append_parts" || this.#lines.length === 0) return undefined;
     const partKey = partKeyFor(this.rootKey);
     const bytes = encoder.encode(this.#lines.join("\n") + "\n");
-    await putBytesRetrying(this.store, partKey, bytes, { contentType: "application/x-ndjson" }, this.#io);
+    await putBytesRetrying(
+      this.store,
+      partKey,
+      bytes,
+      { contentType: "application/x-ndjson" },
+      this.#io,
+    );
     this.#parts.push(partKey);
     this.#lines = [];
     this.#partBytes = 0;
@@ -332,7 +347,10 @@ export async function writeManifest(
   entries: Iterable<ManifestEntry> | AsyncIterable<ManifestEntry>,
   options: ManifestWriterOptions = {},
 ): Promise<WriteReport> {
-  const writer = new ManifestWriter(store, rootKey, { ...options, mode: options.mode ?? "overwrite" });
+  const writer = new ManifestWriter(store, rootKey, {
+    ...options,
+    mode: options.mode ?? "overwrite",
+  });
   try {
     for await (const entry of entries) await writer.add(entry);
   } catch (error) {

@@ -31,7 +31,7 @@ export * from "./keys.ts";
 export type { ExchangeOptions } from "./options.ts";
 export * from "./manifest_reader.ts";
 export * from "./manifest_writer.ts";
-export { appendRefs, type AppendOptions, type AppendResult, type RootUpdate } from "./append.ts";
+export { type AppendOptions, appendRefs, type AppendResult, type RootUpdate } from "./append.ts";
 export { type RootLock, type RootLockOptions, tryRootLock } from "./root_lock.ts";
 export * from "./tar.ts";
 export * from "./shards.ts";

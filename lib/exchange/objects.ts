@@ -147,7 +147,12 @@ export async function getObject(
   const virtual = splitVirtualKey(key);
   if (virtual) {
     try {
-      const found = await openShardMember(store, shardEntryForKey(virtual.archiveKey), virtual.memberPath, options);
+      const found = await openShardMember(
+        store,
+        shardEntryForKey(virtual.archiveKey),
+        virtual.memberPath,
+        options,
+      );
       if (!found) throw new NotFoundError(`Object not found: "${key}"`, { key });
       return found;
     } catch (error) {
@@ -251,7 +256,9 @@ class Staging {
     const normal = path.split("/").filter((s) => s !== "" && s !== ".").join("/");
     const other = this.#paths.get(normal);
     if (other !== undefined) {
-      throw new TypeError(`Cannot download "${key}": "${other}" is written to the same path "${normal}"`);
+      throw new TypeError(
+        `Cannot download "${key}": "${other}" is written to the same path "${normal}"`,
+      );
     }
     this.#paths.set(normal, key);
     return normal;
@@ -324,7 +331,9 @@ async function extractShard(
   }
   if (only && only.size > 0) {
     const [missing] = only.keys();
-    throw new NotFoundError(`Object not found: "${archiveKey}#${missing}"`, { key: `${archiveKey}#${missing}` });
+    throw new NotFoundError(`Object not found: "${archiveKey}#${missing}"`, {
+      key: `${archiveKey}#${missing}`,
+    });
   }
   return { objects, bytes };
 }
@@ -343,7 +352,12 @@ async function copyFiles(
   return { objects, bytes };
 }
 
-function fileTask(store: ObjectStore, entry: FileEntry, staging: FileStore, path: string): TransferTask {
+function fileTask(
+  store: ObjectStore,
+  entry: FileEntry,
+  staging: FileStore,
+  path: string,
+): TransferTask {
   return {
     source: { store, key: entry.key },
     destination: { store: staging, key: path },
@@ -376,7 +390,13 @@ export async function downloadManifest(
   const io = resolveExchangeOptions(options);
   const staging = new Staging(outputDir);
   const stagingStore = new FileStore({ root: staging.dir });
-  const report: DownloadReport = { output_dir: staging.output, objects: 0, bytes: 0, files: 0, shards: 0 };
+  const report: DownloadReport = {
+    output_dir: staging.output,
+    objects: 0,
+    bytes: 0,
+    files: 0,
+    shards: 0,
+  };
   try {
     await staging.open();
     const shards: ShardEntry[] = [];
@@ -393,9 +413,14 @@ export async function downloadManifest(
     report.objects += files.objects;
     report.bytes += files.bytes;
     for await (
-      const done of pooledMap(io.maxWorkers, shards, (shard) => extractShard(store, shard, staging, io.pipeline), {
-        signal: io.signal,
-      })
+      const done of pooledMap(
+        io.maxWorkers,
+        shards,
+        (shard) => extractShard(store, shard, staging, io.pipeline),
+        {
+          signal: io.signal,
+        },
+      )
     ) {
       report.shards++;
       report.objects += done.objects;
@@ -430,7 +455,13 @@ export async function downloadObjects(
   const io = resolveExchangeOptions(options);
   const staging = new Staging(outputDir);
   const stagingStore = new FileStore({ root: staging.dir });
-  const report: DownloadReport = { output_dir: staging.output, objects: 0, bytes: 0, files: 0, shards: 0 };
+  const report: DownloadReport = {
+    output_dir: staging.output,
+    objects: 0,
+    bytes: 0,
+    files: 0,
+    shards: 0,
+  };
   const plain: string[] = [];
   const byArchive = new Map<string, Map<string, string>>();
   for (const key of keys) {

@@ -5,11 +5,7 @@
  *
  * @module
  */
-import {
-  checkPipelineOptions,
-  MemoryBudget,
-  type PipelineOptions,
-} from "../pipeline/mod.ts";
+import { checkPipelineOptions, MemoryBudget, type PipelineOptions } from "../pipeline/mod.ts";
 import type { RetryOptions } from "../stores/mod.ts";
 
 /** Options of exchange operations: those of the transfer pipeline. */

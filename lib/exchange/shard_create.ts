@@ -9,8 +9,8 @@
  */
 import { type ObjectStore, openLocation, streamOf, withRetry } from "../stores/mod.ts";
 import { pooledMap } from "../pipeline/mod.ts";
-import { type FileEntry, serializeEntry, type ShardEntry } from "./entries.ts";
-import { virtualKey } from "./keys.ts";
+import { type FileEntry, serializeEntry, type ShardEntry, textLines } from "./entries.ts";
+import { inferIdFromKey, virtualKey } from "./keys.ts";
 import { getVerified, putStream } from "./_io.ts";
 import { type ExchangeOptions, resolveExchangeOptions } from "./options.ts";
 import {
@@ -85,7 +85,9 @@ export async function resolveShardItem(
   const given = item.size_bytes ?? undefined;
   const check = (size: number, what: string) => {
     if (given !== undefined && given !== size) {
-      throw new TypeError(`Invalid shard item ${what}: size_bytes is ${given}, the source has ${size} bytes`);
+      throw new TypeError(
+        `Invalid shard item ${what}: size_bytes is ${given}, the source has ${size} bytes`,
+      );
     }
   };
   if (source instanceof Uint8Array) {
@@ -105,7 +107,13 @@ export async function resolveShardItem(
     if (!memberPath || given === undefined) {
       throw new TypeError("Invalid shard item: a stream source needs member_path and size_bytes");
     }
-    return { item, memberPath, size: given, open: () => Promise.resolve(source), replayable: false };
+    return {
+      item,
+      memberPath,
+      size: given,
+      open: () => Promise.resolve(source),
+      replayable: false,
+    };
   }
   const { store, key } = typeof source === "string" ? openLocation(source) : source;
   const label = typeof source === "string" ? source : `${source.store}/${source.key}`;
@@ -229,7 +237,9 @@ export async function createShard(
   const seen = new Set<string>([internalPath]);
   for (const r of resolved) {
     if (seen.has(r.memberPath)) {
-      throw new TypeError(`Invalid shard "${archiveKey}": member path "${r.memberPath}" appears twice`);
+      throw new TypeError(
+        `Invalid shard "${archiveKey}": member path "${r.memberPath}" appears twice`,
+      );
     }
     seen.add(r.memberPath);
   }
@@ -237,7 +247,11 @@ export async function createShard(
   const manifest = await internalManifest(archiveKey, resolved, internalPath, !gzip);
   const attempt = () => {
     const members: TarMemberSource[] = [
-      { path: internalPath, size: manifest.bytes.length, open: () => Promise.resolve(streamOf(manifest.bytes)) },
+      {
+        path: internalPath,
+        size: manifest.bytes.length,
+        open: () => Promise.resolve(streamOf(manifest.bytes)),
+      },
       ...resolved.map((r) => ({ path: r.memberPath, size: r.size, open: r.open })),
     ];
     return putStream(store, archiveKey, packTarStream(members, { gzip }), {
@@ -358,4 +372,165 @@ export async function* splitShardItems<T extends { size: number }>(
     bytes += item.size;
   }
   if (current.length > 0) yield current;
+}
+
+/** Options of {@linkcode createShards}. */
+export interface CreateShardsOptions extends CreateShardOptions {
+  /** Members per shard at most. */
+  maxEntries?: number | undefined;
+  /** Bytes of members per shard at most (a larger member gets a shard of its own). */
+  maxBytes?: number | undefined;
+}
+
+/**
+ * The next free shard number under a prefix: one after the highest
+ * `shard-NNNNNN` found, so a second run does not overwrite the first's.
+ */
+async function nextShardNumber(
+  store: ObjectStore,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  let highest = 0;
+  try {
+    for await (const item of store.list(`${prefix}/shard-`, { signal })) {
+      if (item.kind !== "object") continue;
+      const match = /\/shard-(\d+)\.(tar|tar\.gz|tgz)$/.exec(item.key);
+      if (match) highest = Math.max(highest, Number(match[1]));
+    }
+  } catch (error) {
+    if (!(error instanceof Error && error.name === "NotFoundError")) throw error;
+  }
+  return highest + 1;
+}
+
+/**
+ * Writes many items as shards under `prefix` (`shard-000001.tar.gz`, … as
+ * s3exchange's writer names them, numbered after any already there), split
+ * by `maxEntries` / `maxBytes`, `maxWorkers` shards at a time. When one
+ * fails, the shards already written are deleted and the error is thrown:
+ * nothing is left behind.
+ *
+ * @example
+ * ```ts
+ * import { createShards } from "./shard_create.ts";
+ * import { MemoryStore } from "../stores/mod.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const store = new MemoryStore();
+ * const items = ["a", "b", "c"].map((n) => ({ source: new TextEncoder().encode(n), member_path: `${n}.txt` }));
+ * const shards = await createShards(store, "job/shards", items, { maxEntries: 2 });
+ * deepEqual(shards.map((s) => [s.archive_key, s.count]), [
+ *   ["job/shards/shard-000001.tar.gz", 2], ["job/shards/shard-000002.tar.gz", 1],
+ * ]);
+ * ```
+ *
+ * @param store Where the shards go.
+ * @param prefix The key prefix of the archives.
+ * @param items The members, in order.
+ * @param options Split limits, compression, workers, budget, retries, signal.
+ * @returns The shard entries, in order.
+ */
+export async function createShards(
+  store: ObjectStore,
+  prefix: string,
+  items: Iterable<ShardItem> | AsyncIterable<ShardItem>,
+  options: CreateShardsOptions = {},
+): Promise<ShardEntry[]> {
+  const io = resolveExchangeOptions(options);
+  const base = prefix.replace(/\/+$/, "");
+  const gzip = (options.compression === undefined ? "gzip" : options.compression) === "gzip";
+  const first = await nextShardNumber(store, base, io.signal);
+  const resolved = resolveShardItems(items, io.pipeline);
+  const batches = options.maxEntries === undefined && options.maxBytes === undefined
+    ? (async function* () {
+      const all: ResolvedItem[] = [];
+      for await (const r of resolved) all.push(r);
+      if (all.length > 0) yield all;
+    })()
+    : splitShardItems(resolved, options);
+  const numbered = (async function* () {
+    let n = first;
+    for await (const batch of batches) yield { n: n++, batch };
+  })();
+  const written: ShardEntry[] = [];
+  try {
+    for await (
+      const entry of pooledMap(io.maxWorkers, numbered, ({ n, batch }) =>
+        createShard(
+          store,
+          `${base}/shard-${String(n).padStart(6, "0")}.tar${gzip ? ".gz" : ""}`,
+          batch,
+          {
+            ...io.pipeline,
+            compression: gzip ? "gzip" : null,
+            internalManifestPath: options.internalManifestPath,
+          },
+        ), { signal: io.signal })
+    ) written.push(entry);
+  } catch (error) {
+    for (const entry of written) await store.delete(entry.archive_key).catch(() => {});
+    throw error;
+  }
+  return written.sort((a, b) => a.archive_key < b.archive_key ? -1 : 1);
+}
+
+/**
+ * The shard items of a sources stream (one JSON object a line, as
+ * `ferry shard create` reads them): `source` (a path or URL) required,
+ * `member_path` defaulting to the source's base name, `id` to that without
+ * its extension, `meta` and `size_bytes` optional.
+ *
+ * @example
+ * ```ts
+ * import { parseShardSources } from "./shard_create.ts";
+ * import { deepEqual, rejects } from "node:assert/strict";
+ * const lines = new Blob(['{"source":"/data/a/0001.wav","meta":{"sr":16000}}\n']).stream();
+ * deepEqual(await Array.fromAsync(parseShardSources(lines, "stdin")), [
+ *   { source: "/data/a/0001.wav", member_path: "0001.wav", id: "0001", meta: { sr: 16000 } },
+ * ]);
+ * await rejects(Array.fromAsync(parseShardSources(new Blob(['{"id":"x"}']).stream(), "stdin")), /line 1: missing "source"/);
+ * ```
+ *
+ * @param stream The lines.
+ * @param source Names the input in errors.
+ * @returns The items.
+ */
+export async function* parseShardSources(
+  stream: ReadableStream<Uint8Array>,
+  source: string,
+): AsyncGenerator<ShardItem> {
+  for await (const { text, line } of textLines(stream, { source })) {
+    if (text.trim() === "") continue;
+    const fail = (why: string): never => {
+      throw new SyntaxError(`Invalid shard source "${source}" line ${line}: ${why}`);
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      fail(`invalid JSON (${(error as Error).message})`);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      fail("expected a JSON object");
+    }
+    const row = value as Record<string, unknown>;
+    if (typeof row.source !== "string" || row.source === "") {
+      fail('missing "source" (a path or URL)');
+    }
+    const path = row.member_path ?? baseName(row.source as string);
+    if (typeof path !== "string" || path === "") fail('"member_path" must be a non-empty string');
+    const item: ShardItem = {
+      source: row.source as string,
+      member_path: path as string,
+      id: row.id === undefined ? inferIdFromKey(path as string) : row.id as string | null,
+    };
+    if (row.meta !== undefined) item.meta = row.meta as Record<string, unknown> | null;
+    if (row.size_bytes !== undefined && row.size_bytes !== null) {
+      if (!Number.isSafeInteger(row.size_bytes) || (row.size_bytes as number) < 0) {
+        fail('"size_bytes" must be an integer >= 0');
+      }
+      item.size_bytes = row.size_bytes as number;
+    }
+    yield item;
+  }
 }

@@ -25,9 +25,9 @@ import {
   INTERNAL_MANIFEST_PATH,
   parseHeaderBlock,
   readTarMembers,
+  TAR_READER_BUFFER_BYTES,
   type TarCompression,
   type TarMember,
-  TAR_READER_BUFFER_BYTES,
 } from "./tar.ts";
 
 /**
@@ -231,7 +231,10 @@ export async function readShardManifest(
   const internalPath = shard.internal_manifest_path ?? INTERNAL_MANIFEST_PATH;
   const { stream } = await getVerified(store, archiveKey, {}, io);
   for await (
-    const member of readTarMembers(stream, { source: archiveKey, compression: compressionOf(shard) })
+    const member of readTarMembers(stream, {
+      source: archiveKey,
+      compression: compressionOf(shard),
+    })
   ) {
     if (member.header.name !== internalPath) continue;
     return [...(await readInternal(member, shard)).values()];

@@ -14,6 +14,8 @@
 import { createTarDecoder, createTarPacker, packTar, type TarHeader } from "modern-tar";
 import { ShardReadError } from "./errors.ts";
 
+export type { TarHeader };
+
 /** The internal manifest's member path, first in every shard. */
 export const INTERNAL_MANIFEST_PATH = "__manifest__.jsonl";
 
@@ -142,7 +144,9 @@ export function packTarStream(
   });
   const tar = readable as ReadableStream<Uint8Array>;
   return options.gzip
-    ? tar.pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>)
+    ? tar.pipeThrough(
+      new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    )
     : tar;
 }
 
@@ -355,9 +359,13 @@ export function checkExtractable(header: TarHeader, index: number, source: strin
     throw new ShardReadError(source, `member ${index} "${name}": ${why}`);
   };
   const type = header.type ?? "file";
-  if (type === "character-device" || type === "block-device") refuse("device files are not extracted");
+  if (type === "character-device" || type === "block-device") {
+    refuse("device files are not extracted");
+  }
   if (type === "fifo") refuse("FIFOs are not extracted");
-  if (type === "directory" && !name.startsWith("/") && !name.split("/").includes("..")) return "skip";
+  if (type === "directory" && !name.startsWith("/") && !name.split("/").includes("..")) {
+    return "skip";
+  }
   const unsafe = unsafePathReason(name);
   if (unsafe) refuse(unsafe);
   const segments = name.split("/");
