@@ -86,7 +86,7 @@ export {
   type ShardReadOptions,
   type SourceObject,
   splitShardItems,
-  type TarHeader,
+  type TarMemberHeader,
   type TarMember,
   writeManifest,
   type WriteMode,

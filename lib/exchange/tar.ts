@@ -14,7 +14,19 @@
 import { createTarDecoder, createTarPacker, packTar, type TarHeader } from "modern-tar";
 import { ShardReadError } from "./errors.ts";
 
-export type { TarHeader };
+/** The header facts of a member that ferry reads and checks. */
+export interface TarMemberHeader {
+  /** Path inside the archive. */
+  name: string;
+  /** Size in bytes (0 for folders and links). */
+  size: number;
+  /** `file`, `directory`, `symlink`, `link`, `character-device`, `block-device`, `fifo`. */
+  type?: string | undefined;
+  /** A link's target. */
+  linkname?: string | undefined;
+  /** Permission bits. */
+  mode?: number | undefined;
+}
 
 /** The internal manifest's member path, first in every shard. */
 export const INTERNAL_MANIFEST_PATH = "__manifest__.jsonl";
@@ -53,7 +65,7 @@ export interface TarMemberSource {
  * @param size Its size.
  * @returns The header.
  */
-export function memberHeader(path: string, size: number): TarHeader {
+function memberHeader(path: string, size: number): TarHeader {
   return { name: path, size, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) };
 }
 
@@ -155,7 +167,7 @@ export interface TarMember {
   /** 1-based position in the archive. */
   index: number;
   /** The header (name, size, type, link target). */
-  header: TarHeader;
+  header: TarMemberHeader;
   /** The bytes; read or cancel it before asking for the next member. */
   body: ReadableStream<Uint8Array>;
 }
@@ -353,7 +365,7 @@ export function unsafePathReason(path: string): string | undefined {
  * @returns `file` or `skip`.
  * @throws {ShardReadError} For a member that must not be extracted.
  */
-export function checkExtractable(header: TarHeader, index: number, source: string): ExtractAction {
+export function checkExtractable(header: TarMemberHeader, index: number, source: string): ExtractAction {
   const name = header.name;
   const refuse = (why: string): never => {
     throw new ShardReadError(source, `member ${index} "${name}": ${why}`);
