@@ -77,8 +77,9 @@ export interface AppendResult {
   attempts: number;
 }
 
-/** Stores found to refuse conditional puts (Swift's s3api: 501). */
-const refusesConditions = new WeakSet<ObjectStore>();
+/** Stores found to refuse `If-Match` puts (native Swift), and `If-None-Match` ones (Swift's s3api: 501). */
+const refusesIfMatch = new WeakSet<ObjectStore>();
+const refusesIfNoneMatch = new WeakSet<ObjectStore>();
 
 const encoder = new TextEncoder();
 
@@ -163,12 +164,11 @@ export async function appendRefs(
   const refs: ManifestRefEntry[] = refKeys.map((key) => ({ kind: "manifest_ref", key }));
   const mode = options.rootUpdate ?? "auto";
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
-  if (mode !== "lock" && isConditionalPutter(store) && !refusesConditions.has(store)) {
+  if (mode !== "lock" && isConditionalPutter(store) && !refusesIfMatch.has(store)) {
     try {
       return await compareAndSwap(store, rootKey, refs, io, deadline);
     } catch (error) {
       if (!(error instanceof NotSupportedError) || mode === "cas") throw error;
-      refusesConditions.add(store);
     }
   } else if (mode === "cas") {
     throw new TypeError(`Store ${store} cannot compare-and-swap "${rootKey}"`);
@@ -203,6 +203,11 @@ async function compareAndSwap(
       );
       return { method: "cas", attempts: attempt };
     } catch (error) {
+      if (error instanceof NotSupportedError) {
+        refusesIfMatch.add(store);
+        if ("ifNoneMatch" in condition) refusesIfNoneMatch.add(store);
+        throw error;
+      }
       // The root changed (or appeared, or vanished) since it was read: read it again.
       if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
       if (Date.now() > deadline) {
@@ -269,13 +274,27 @@ async function mergePending(
   if (remainingMs() < 0) return;
   const exists = (await headOrUndefined(store, rootKey)) !== undefined;
   if (remainingMs() < 0) return;
-  await putStream(
-    store,
-    rootKey,
-    rootWithRefs(store, rootKey, exists, refs, io),
-    { contentType: "application/x-ndjson" },
-    io,
-  );
+  const write = (condition?: { ifNoneMatch: "*" }) =>
+    putStream(store, rootKey, rootWithRefs(store, rootKey, exists, refs, io), {
+      contentType: "application/x-ndjson",
+      condition,
+    }, io);
+  if (exists || !isConditionalPutter(store) || refusesIfNoneMatch.has(store)) {
+    await write();
+  } else {
+    // Created only if still absent: an appender creating the root by compare-and-swap
+    // (Swift has If-None-Match, not If-Match) is not overwritten.
+    try {
+      await write({ ifNoneMatch: "*" });
+    } catch (error) {
+      if (error instanceof NotSupportedError) {
+        refusesIfNoneMatch.add(store);
+        await write();
+      } else if (error instanceof ConflictError) {
+        return; // the root appeared meanwhile: the next round merges into it
+      } else throw error;
+    }
+  }
   const keys = pending.map((p) => p.key);
   if (isBulkDeleter(store)) {
     const failed = await store.deleteMany(keys);

@@ -124,28 +124,16 @@ const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): value is RawJ
 export function parseEntry(line: string, origin: LineOrigin = {}): ManifestEntry {
   const text = line.trim();
   if (text === "") throw new InvalidManifestError("empty line", origin);
-  let indexLikeKey = false;
-  let value: unknown;
+  let parsed: { value: unknown; indexLikeKey: boolean };
   try {
-    value = JSON.parse(
-      text,
-      function (this: unknown, key: string, item: unknown, context?: {
-        source?: string;
-      }) {
-        if (!Array.isArray(this) && INDEX_LIKE.test(key)) indexLikeKey = true;
-        if (typeof item === "number") {
-          const python = pythonNumberText(context?.source ?? String(item));
-          return python === JSON.stringify(item) ? item : rawJson(python);
-        }
-        return item !== null && typeof item === "object" ? Object.freeze(item) : item;
-      } as (key: string, value: unknown) => unknown,
-    );
+    parsed = parseJsonPreservingNumbers(text);
   } catch (error) {
     throw new InvalidManifestError(`invalid JSON (${(error as Error).message})`, {
       ...origin,
       cause: error,
     });
   }
+  const { value, indexLikeKey } = parsed;
   if (value === null || typeof value !== "object" || Array.isArray(value) || isRawJson(value)) {
     throw new InvalidManifestError("expected a JSON object", origin);
   }
@@ -180,6 +168,38 @@ export function parseEntry(line: string, origin: LineOrigin = {}): ManifestEntry
   }
   if (indexLikeKey) keptAsWritten.set(entry, text);
   return entry as ManifestEntry;
+}
+
+/**
+ * Parses JSON as Python's `json.loads` would for s3exchange: numbers keep
+ * their Python form (integers of any size, `16000.0`), objects and arrays are
+ * frozen.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonPreservingNumbers } from "./entries.ts";
+ * import { equal } from "node:assert/strict";
+ * const { value } = parseJsonPreservingNumbers('{"sr":16000.0,"n":12345678901234567890}');
+ * equal(JSON.stringify(value), '{"sr":16000.0,"n":12345678901234567890}');
+ * ```
+ *
+ * @param text JSON text.
+ * @returns The value, and whether an object had a key that looks like an array index.
+ * @throws {SyntaxError} On invalid JSON.
+ */
+export function parseJsonPreservingNumbers(text: string): { value: unknown; indexLikeKey: boolean } {
+  let indexLikeKey = false;
+  const value = JSON.parse(text, function (this: unknown, key: string, item: unknown, context?: {
+    source?: string;
+  }) {
+    if (!Array.isArray(this) && INDEX_LIKE.test(key)) indexLikeKey = true;
+    if (typeof item === "number") {
+      const python = pythonNumberText(context?.source ?? String(item));
+      return python === JSON.stringify(item) ? item : rawJson(python);
+    }
+    return item !== null && typeof item === "object" ? Object.freeze(item) : item;
+  } as (key: string, value: unknown) => unknown);
+  return { value, indexLikeKey };
 }
 
 /**

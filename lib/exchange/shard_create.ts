@@ -9,7 +9,13 @@
  */
 import { type ObjectStore, openLocation, streamOf, withRetry } from "../stores/mod.ts";
 import { pooledMap } from "../pipeline/mod.ts";
-import { type FileEntry, serializeEntry, type ShardEntry, textLines } from "./entries.ts";
+import {
+  type FileEntry,
+  parseJsonPreservingNumbers,
+  serializeEntry,
+  type ShardEntry,
+  textLines,
+} from "./entries.ts";
 import { inferIdFromKey, virtualKey } from "./keys.ts";
 import { getVerified, putStream } from "./_io.ts";
 import { type ExchangeOptions, resolveExchangeOptions } from "./options.ts";
@@ -506,7 +512,7 @@ export async function* parseShardSources(
     };
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJsonPreservingNumbers(text).value;
     } catch (error) {
       fail(`invalid JSON (${(error as Error).message})`);
     }
