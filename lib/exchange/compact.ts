@@ -14,7 +14,7 @@ import type { ExchangeOptions } from "./options.ts";
 
 /** What {@linkcode compactManifest} did (s3exchange's `CompactReport`). */
 export interface CompactReport {
-  /** Entries written to the destination. */
+  /** Entries read, references resolved (a shard counts once, expanded or not), as s3exchange counts. */
   total_entries: number;
   /** Entries dropped (none: kept for s3exchange's report shape). */
   removed_entries: number;
@@ -86,9 +86,9 @@ export async function compactManifest(
             member_path: typeof member.member_path === "string" ? member.member_path : "",
           };
           report.expanded_shards++;
-          report.total_entries++;
           yield expanded;
         }
+        report.total_entries++;
       } else {
         report.total_entries++;
         yield entry;

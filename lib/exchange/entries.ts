@@ -187,18 +187,23 @@ export function parseEntry(line: string, origin: LineOrigin = {}): ManifestEntry
  * @returns The value, and whether an object had a key that looks like an array index.
  * @throws {SyntaxError} On invalid JSON.
  */
-export function parseJsonPreservingNumbers(text: string): { value: unknown; indexLikeKey: boolean } {
+export function parseJsonPreservingNumbers(
+  text: string,
+): { value: unknown; indexLikeKey: boolean } {
   let indexLikeKey = false;
-  const value = JSON.parse(text, function (this: unknown, key: string, item: unknown, context?: {
-    source?: string;
-  }) {
-    if (!Array.isArray(this) && INDEX_LIKE.test(key)) indexLikeKey = true;
-    if (typeof item === "number") {
-      const python = pythonNumberText(context?.source ?? String(item));
-      return python === JSON.stringify(item) ? item : rawJson(python);
-    }
-    return item !== null && typeof item === "object" ? Object.freeze(item) : item;
-  } as (key: string, value: unknown) => unknown);
+  const value = JSON.parse(
+    text,
+    function (this: unknown, key: string, item: unknown, context?: {
+      source?: string;
+    }) {
+      if (!Array.isArray(this) && INDEX_LIKE.test(key)) indexLikeKey = true;
+      if (typeof item === "number") {
+        const python = pythonNumberText(context?.source ?? String(item));
+        return python === JSON.stringify(item) ? item : rawJson(python);
+      }
+      return item !== null && typeof item === "object" ? Object.freeze(item) : item;
+    } as (key: string, value: unknown) => unknown,
+  );
   return { value, indexLikeKey };
 }
 

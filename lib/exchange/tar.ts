@@ -365,7 +365,11 @@ export function unsafePathReason(path: string): string | undefined {
  * @returns `file` or `skip`.
  * @throws {ShardReadError} For a member that must not be extracted.
  */
-export function checkExtractable(header: TarMemberHeader, index: number, source: string): ExtractAction {
+export function checkExtractable(
+  header: TarMemberHeader,
+  index: number,
+  source: string,
+): ExtractAction {
   const name = header.name;
   const refuse = (why: string): never => {
     throw new ShardReadError(source, `member ${index} "${name}": ${why}`);
