@@ -248,20 +248,30 @@ export async function* readTarMembers(
       new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
     );
   }
-  const reader = input.pipeThrough(createTarDecoder({ strict: true })).getReader();
+  let fed = 0;
+  const counted = input.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        fed += chunk.length;
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const reader = counted.pipeThrough(createTarDecoder({ strict: true })).getReader();
   let index = 0;
   let previous: ReadableStream<Uint8Array> | undefined;
-  const fail = (error: unknown) =>
-    error instanceof ShardReadError ? error : new ShardReadError(
+  const fail = (error: unknown) => {
+    if (error instanceof ShardReadError) return error;
+    const reason = describe(error);
+    const where = index === 0 ? "member 1" : `after member ${index}`;
+    const gzipFailure = gzip && !/tar/i.test(reason) &&
+      /gzip|deflate|corrupt|invalid/i.test(reason);
+    return new ShardReadError(
       source,
-      `member ${index + 1}: ${
-        gzip && /gzip|deflate|corrupt|invalid/i.test(describe(error)) &&
-          !/tar/i.test(describe(error))
-          ? `corrupt gzip stream (${describe(error)})`
-          : describe(error)
-      }`,
-      { cause: error },
+      `${where}: ${gzipFailure ? `corrupt gzip stream (${reason})` : reason}`,
+      { cause: error, offset: fed },
     );
+  };
   let finished = false;
   try {
     while (true) {
