@@ -28,6 +28,7 @@ import { type ExchangeOptions, resolveExchangeOptions } from "./options.ts";
 import { readManifest } from "./manifest_reader.ts";
 import { openShardMember, readShardMembers, shardEntryForKey } from "./shards.ts";
 import { checkExtractable, unsafePathReason } from "./tar.ts";
+import { noteReleasedBytes } from "../reclaim.ts";
 import type { SourceObject } from "./shard_create.ts";
 
 /** What an object can be written from. */
@@ -327,6 +328,7 @@ async function extractShard(
     await writeFile(`${staging.dir}/${target}`, member.body);
     objects++;
     bytes += member.member.header.size;
+    noteReleasedBytes(member.member.header.size);
     only?.delete(path);
   }
   if (only && only.size > 0) {

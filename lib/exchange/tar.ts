@@ -13,6 +13,7 @@
  */
 import { createTarDecoder, createTarPacker, packTar, type TarHeader } from "modern-tar";
 import { ShardReadError } from "./errors.ts";
+import { noteReleasedBytes } from "../reclaim.ts";
 
 /** The header facts of a member that ferry reads and checks. */
 export interface TarMemberHeader {
@@ -145,6 +146,8 @@ export function packTarStream(
       const entry = controller.add(memberHeader(member.path, member.size));
       const body = await member.open();
       await body.pipeTo(entry);
+      // The member's buffers are garbage now: let V8 collect them at the pace bytes stream.
+      noteReleasedBytes(member.size);
     }
     controller.finalize();
   })().catch((error) => {
