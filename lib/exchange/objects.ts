@@ -265,18 +265,39 @@ class Staging {
     return normal;
   }
 
+  readonly #folders = new Set<string>();
+
+  /** Makes a folder once per download. */
+  async folder(path: string): Promise<void> {
+    if (this.#folders.has(path)) return;
+    await Deno.mkdir(path, { recursive: true });
+    this.#folders.add(path);
+  }
+
+  /**
+   * Moves everything staged into place: a staged folder whose target does
+   * not exist yet moves in one rename, otherwise its entries are merged one
+   * by one (a file replaces the one there, as `tar -x` does).
+   */
   async commit(): Promise<void> {
-    const made = new Set<string>();
-    for (const path of this.#paths.keys()) {
-      const target = `${this.output}/${path}`;
-      const parent = target.slice(0, target.lastIndexOf("/"));
-      if (!made.has(parent)) {
-        await Deno.mkdir(parent, { recursive: true });
-        made.add(parent);
-      }
-      await Deno.rename(`${this.dir}/${path}`, target);
-    }
+    await this.#merge(this.dir, this.output);
     await Deno.remove(this.dir, { recursive: true });
+  }
+
+  async #merge(from: string, to: string): Promise<void> {
+    for await (const entry of Deno.readDir(from)) {
+      const source = `${from}/${entry.name}`;
+      const target = `${to}/${entry.name}`;
+      const existing = await Deno.lstat(target).catch(() => undefined);
+      if (entry.isDirectory && existing?.isDirectory) {
+        await this.#merge(source, target);
+      } else {
+        if (existing?.isDirectory) {
+          throw new TypeError(`Cannot write "${target}": a folder is there`);
+        }
+        await Deno.rename(source, target);
+      }
+    }
   }
 
   async discard(): Promise<void> {
@@ -298,10 +319,28 @@ class Staging {
   }
 }
 
-async function writeFile(path: string, body: ReadableStream<Uint8Array>): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  const file = await Deno.open(path, { write: true, createNew: true });
-  await body.pipeTo(file.writable);
+/** Members up to this size are collected and written in one call: most of a shard's members. */
+const SMALL_MEMBER_BYTES = 1024 * 1024;
+
+async function writeFile(
+  staging: Staging,
+  path: string,
+  body: ReadableStream<Uint8Array>,
+  size: number,
+): Promise<void> {
+  await staging.folder(path.slice(0, path.lastIndexOf("/")));
+  if (size > SMALL_MEMBER_BYTES) {
+    const file = await Deno.open(path, { write: true, createNew: true });
+    await body.pipeTo(file.writable);
+    return;
+  }
+  // One write instead of a stream per small file; the bytes are a member's, bounded above.
+  const parts: Uint8Array[] = [];
+  for await (const chunk of body) parts.push(chunk);
+  const bytes = parts.length === 1
+    ? parts[0]!
+    : new Uint8Array(await new Blob(parts as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+  await Deno.writeFile(path, bytes, { createNew: true });
 }
 
 async function extractShard(
@@ -325,7 +364,7 @@ async function extractShard(
       continue;
     }
     const target = staging.claim(only?.get(path) ?? path, member.entry.key);
-    await writeFile(`${staging.dir}/${target}`, member.body);
+    await writeFile(staging, `${staging.dir}/${target}`, member.body, member.member.header.size);
     objects++;
     bytes += member.member.header.size;
     noteReleasedBytes(member.member.header.size);
