@@ -35,6 +35,8 @@ const COMMAND_MODULES: Readonly<Record<string, readonly CommandLoader[]>> = {
   build: [() => import("./lib/cli/package_commands.ts").then((m) => m.packageCommands)],
   push: [() => import("./lib/cli/oci_commands.ts").then((m) => m.pushCommands)],
   pull: [() => import("./lib/cli/oci_commands.ts").then((m) => m.pullCommands)],
+  manifest: [() => import("./lib/cli/manifest_commands.ts").then((m) => m.manifestCommands)],
+  shard: [() => import("./lib/cli/shard_commands.ts").then((m) => m.shardCommands)],
 };
 const ALIASES: Readonly<Record<string, string>> = { inspect: "build", demo: "build" };
 

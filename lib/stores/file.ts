@@ -214,8 +214,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     const temp = `${dir}/${TEMP_MARKER}${crypto.randomUUID()}`;
     let size = 0;
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      const file = await Deno.open(temp, { write: true, createNew: true });
+      const file = await openInNewDir(dir, temp);
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
@@ -391,4 +390,20 @@ function boundedFileStream(
       close();
     },
   }, { highWaterMark: 0 });
+}
+
+/**
+ * Creates `dir` and opens a new file in it. A concurrent delete of the last
+ * file in that folder removes the folder between the two steps, so the
+ * folder is made again and the open retried.
+ */
+async function openInNewDir(dir: string, path: string): Promise<Deno.FsFile> {
+  for (let attempt = 1;; attempt++) {
+    await Deno.mkdir(dir, { recursive: true });
+    try {
+      return await Deno.open(path, { write: true, createNew: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt >= 5) throw error;
+    }
+  }
 }
