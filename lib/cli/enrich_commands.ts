@@ -8,7 +8,7 @@
 import { type Command, type CommandIO, EXIT, writeText } from "./command.ts";
 import { emitItems } from "./items_commands.ts";
 import type { ParsedArgs } from "./parse_args.ts";
-import { readLockParquetRows } from "../lock/parquet.ts";
+import { readLockFileRows } from "../lock/lock_file.ts";
 import type { LockRow } from "../lock/schema.ts";
 import { NotFoundError } from "../stores/errors.ts";
 import { swiftStorageUrlFromEnv } from "../stores/registry.ts";
@@ -51,11 +51,14 @@ function noPositionals(args: ParsedArgs): void {
   if (args._.length > 0) throw new TypeError(`Unexpected argument "${args._[0]}"`);
 }
 
-/** Reads and indexes the lock at `path`; a missing file is a NotFoundError. */
+/**
+ * Reads and indexes the lock at `path` (Parquet or an Arrow IPC stream, from
+ * a file, a FIFO or `/dev/fd/N`); a missing file is a NotFoundError.
+ */
 async function readLock(path: string): Promise<{ rows: LockRow[]; index: LockIndex }> {
   let rows: LockRow[];
   try {
-    rows = await readLockParquetRows(path);
+    rows = await readLockFileRows(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new NotFoundError(`Asset lock "${path}" does not exist`, { cause: error });

@@ -23,7 +23,8 @@ import { type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
 import type { TransferTask } from "../pipeline/transfer.ts";
 import { FileStore } from "../stores/file.ts";
 import { lockRowsOfItems, type ProbeError, probeLock } from "../lock/derive.ts";
-import { readLockParquet, writeLockParquet } from "../lock/parquet.ts";
+import { writeLockParquet } from "../lock/parquet.ts";
+import { readLockFile } from "../lock/lock_file.ts";
 import { type LockRow, lockRowLocation } from "../lock/schema.ts";
 import { itemAssetPath } from "../lock/layout.ts";
 import { ConflictError } from "../stores/errors.ts";
@@ -32,7 +33,10 @@ import { ASSETS_FOLDER, ITEMS_FILE, LOCK_FILE, type PackageFile, packageFiles } 
 
 /** Options of {@linkcode buildPackage}. */
 export interface BuildOptions {
-  /** Use this lock (ferry's or stacpkg's Parquet) instead of deriving one from the items. */
+  /**
+   * Use this lock (ferry's or stacpkg's; Parquet or an Arrow IPC stream, in a
+   * file, a FIFO or `/dev/fd/N`) instead of deriving one from the items.
+   */
   assetLock?: string | undefined;
   /** Extra files or folders copied into the package root under their own names. */
   includes?: readonly string[] | undefined;
@@ -187,7 +191,7 @@ async function writeContents(
   let lockRows: AsyncIterable<LockRow[]>;
   if (options.assetLock !== undefined) {
     itemsDone = writeItems(toAsync<unknown>(items.batches));
-    lockRows = probeLock(readLockParquet(options.assetLock), probe);
+    lockRows = probeLock(readLockFile(options.assetLock), probe);
   } else {
     // One pass over the items: each batch goes to items.parquet and its lock
     // rows into a bounded channel that the lock writer drains.
