@@ -112,8 +112,8 @@ const enrich: Command = {
   name: ["items", "enrich"],
   summary:
     "Set file:size, file:checksum (and alternate.K.href) on assets from an asset lock (Arrow IPC items on stdin)",
-  usage: "--asset-lock LOCK [--alternate-key K]",
-  args: { string: ["asset-lock", "alternate-key"] },
+  usage: "--asset-lock LOCK [--alternate-key|--key K]",
+  args: { string: ["asset-lock", "alternate-key"], alias: { key: "alternate-key" } },
   async run(args, io) {
     noPositionals(args);
     const lockPath = stringFlag(args, "asset-lock", true);
@@ -128,17 +128,19 @@ const enrich: Command = {
 
 const addAlternateCommand: Command = {
   name: ["items", "add-alternate"],
-  summary: "Set alternate.K.href (and alternate:name) on assets from an asset lock's locations",
-  usage: "--asset-lock LOCK --alternate-key K [--alternate-name N]",
+  summary:
+    "Set alternate.K.href and alternate:name (N, default K) on assets from an asset lock's locations",
+  usage: "--asset-lock LOCK --alternate-key|--key K [--alternate-name|--name N]",
   args: {
     string: ["asset-lock", "alternate-key", "alternate-name"],
-    alias: { key: "alternate-key" },
+    alias: { key: "alternate-key", name: "alternate-name" },
   },
   async run(args, io) {
     noPositionals(args);
     const lockPath = stringFlag(args, "asset-lock", true);
     const alternateKey = stringFlag(args, "alternate-key", true);
-    const alternateName = stringFlag(args, "alternate-name", false);
+    // As stacpkg: the alternate is named after its key unless a name is given.
+    const alternateName = stringFlag(args, "alternate-name", false) ?? alternateKey;
     const { rows, index } = await readLock(lockPath);
     const swiftStorageUrl = await swiftStorageUrlFor(rows);
     const stats = await run(
@@ -153,7 +155,7 @@ const addAlternateCommand: Command = {
 const removeAlternateCommand: Command = {
   name: ["items", "remove-alternate"],
   summary: "Remove alternate.K from every asset (and alternate when it becomes empty)",
-  usage: "--alternate-key K",
+  usage: "--alternate-key|--key K",
   args: { string: ["alternate-key"], alias: { key: "alternate-key" } },
   async run(args, io) {
     noPositionals(args);
@@ -171,7 +173,7 @@ const promoteAlternateCommand: Command = {
   summary:
     "Make alternate.K.href the asset's href (replace), keeping the old one as alternate K (switch)",
   usage:
-    "--alternate-key K --mode replace|switch [--switched-alternate-name N] [--drop-alternates]",
+    "--alternate-key|--key K --mode replace|switch [--switched-alternate-name N] [--drop-alternates]",
   args: {
     string: ["alternate-key", "mode", "switched-alternate-name"],
     boolean: ["drop-alternates"],

@@ -19,7 +19,7 @@ const build: Command = {
   summary:
     "Build a package folder from items (Arrow IPC) on stdin: items.parquet + assets.lock.parquet",
   usage:
-    `OUTPUT_DIR [--asset-lock PATH] [--includes PATH]... [--include-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] ${PIPELINE_USAGE}`,
+    `OUTPUT_DIR [--asset-lock PATH] [--item-ids ID]... [--providers P]... [--includes PATH]... [--include-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] ${PIPELINE_USAGE}`,
   args: withPipelineFlags({
     ...PROBE_FLAGS,
     string: ["checksum", "asset-lock"],
@@ -43,7 +43,7 @@ const build: Command = {
 const inspect: Command = {
   name: ["inspect"],
   summary: "Describe a package: files (media type, size, sha256), items, collections, assets",
-  usage: "PACKAGE [--format yaml|json|markdown]",
+  usage: "PACKAGE [--format yaml|json|markdown|md]",
   args: { string: ["format"], default: { format: "yaml" } },
   async run(args, io) {
     const format = parseInspectFormat(String(args.format));
