@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type EnvReader, readEnv } from "../env.ts";
+import { readEnv } from "../env.ts";
 import { NotSupportedError } from "./errors.ts";
 import { HttpStore } from "./http.ts";
 import { encodeKeyPath, type Location } from "./location.ts";
@@ -83,7 +83,7 @@ export interface PublicBucketTarget {
  */
 export function publicBucketTarget(
   location: Location,
-  env: EnvReader = readEnv,
+  env: (name: string) => string | undefined = readEnv,
 ): PublicBucketTarget {
   const container = location.store_container ?? "";
   if (location.store_type === "gs") {
@@ -145,6 +145,8 @@ export class PublicBucketStore implements ObjectStore {
   readonly #http: HttpStore;
 
   /**
+   * Makes a store reading `{endpoint}/{container}/{key}`.
+   *
    * @param options Type, container, endpoint.
    * @throws {TypeError} For an empty container or an endpoint that is not http(s).
    */
@@ -173,12 +175,27 @@ export class PublicBucketStore implements ObjectStore {
     return this.#http.urlOf(encodeKeyPath(key));
   }
 
-  /** @inheritdoc */
+  /**
+   * Facts about one object: HEAD (or a 1-byte ranged GET where HEAD is refused).
+   *
+   * @param key The object name.
+   * @param options Cancellation.
+   * @returns Size, ETag, last-modified.
+   * @throws {NotFoundError} When the object does not exist.
+   * @throws {PermissionDeniedError} When it is not public.
+   */
   head(key: string, options?: { signal?: AbortSignal | undefined }): Promise<ObjectMeta> {
     return this.#http.head(encodeKeyPath(key), options).then((meta) => ({ ...meta, key }));
   }
 
-  /** @inheritdoc */
+  /**
+   * The object's bytes, whole or a range.
+   *
+   * @param key The object name.
+   * @param options Range, cancellation.
+   * @returns The bytes as a stream.
+   * @throws {NotFoundError} When the object does not exist.
+   */
   get(key: string, options?: GetOptions): Promise<ReadableStream<Uint8Array>> {
     return this.#http.get(encodeKeyPath(key), options);
   }
@@ -226,7 +243,11 @@ export class PublicBucketStore implements ObjectStore {
     );
   }
 
-  /** @returns `PublicBucketStore(gs://bucket via https://endpoint)`. */
+  /**
+   * Names the store in messages.
+   *
+   * @returns `PublicBucketStore(gs://bucket via https://endpoint)`.
+   */
   toString(): string {
     return `PublicBucketStore(${this.type}://${this.container} via ${this.endpoint})`;
   }
