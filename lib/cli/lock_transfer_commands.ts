@@ -17,13 +17,13 @@ import {
   pairMoves,
   plannedLock,
   READ_ONLY_STORE_TYPES,
-  type RelocateDestination,
   RELOCATE_LAYOUTS,
+  type RelocateDestination,
   type RelocateLayout,
+  relocatePairs,
   type RelocationPair,
   relocationPairs,
   relocationPairsFromLock,
-  relocatePairs,
 } from "../lock/relocate.ts";
 import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "./pipeline_flags.ts";
 import { Progress } from "./progress.ts";

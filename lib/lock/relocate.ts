@@ -10,12 +10,7 @@
  *
  * @module
  */
-import {
-  formatHref,
-  type Location,
-  resolvePosix,
-  type StoreType,
-} from "../stores/location.ts";
+import { formatHref, type Location, resolvePosix, type StoreType } from "../stores/location.ts";
 import { NotSupportedError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
