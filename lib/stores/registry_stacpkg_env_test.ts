@@ -144,3 +144,31 @@ Deno.test({
     await written.store.delete(written.key);
   },
 });
+
+Deno.test("ferry store stat with half a stacpkg key pair or a bad STACPKG_S3_ENDPOINTS_JSON is a one-line error", async () => {
+  const { runCli } = await import("../../tests/_cli.ts");
+  const { clearStoreCache } = await import("./registry.ts");
+  for (
+    const [name, value, pattern] of [
+      [
+        "STACPKG_S3_ACCESS_KEY_ID_HALF_PAIR",
+        "AK",
+        /Incomplete S3 credentials for bucket "half-pair"/,
+      ],
+      ["STACPKG_S3_ENDPOINTS_JSON", "{not json", /Invalid STACPKG_S3_ENDPOINTS_JSON/],
+    ] as const
+  ) {
+    Deno.env.set(name, value);
+    clearStoreCache();
+    try {
+      const r = await runCli(["store", "stat", "s3://half-pair/k"]);
+      equal(r.code, 2, r.stderr);
+      equal(r.stdout, "");
+      equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      ok(pattern.test(r.stderr), r.stderr);
+    } finally {
+      Deno.env.delete(name);
+      clearStoreCache();
+    }
+  }
+});
