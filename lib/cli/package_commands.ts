@@ -43,7 +43,7 @@ const build: Command = {
 const inspect: Command = {
   name: ["inspect"],
   summary: "Describe a package: files (media type, size, sha256), items, collections, assets",
-  usage: "PACKAGE [--format yaml|json|markdown|md]",
+  usage: "PACKAGE [--format yaml|json|markdown]",
   args: { string: ["format"], default: { format: "yaml" } },
   async run(args, io) {
     const format = parseInspectFormat(String(args.format));
