@@ -372,8 +372,12 @@ Deno.test("ferry items add-alternate: a Swift row without endpoint gets the Temp
           await ipcOf(items),
         );
         const [item] = await itemsOf(r);
+        // No --alternate-name: the alternate is named after its key, as stacpkg does.
         deepEqual(item!.assets.visual!.alternate, {
-          swift: { href: `${env.SWIFT_STORAGE_URL.replace(/\/$/, "")}/c/a/b.tif` },
+          swift: {
+            href: `${env.SWIFT_STORAGE_URL.replace(/\/$/, "")}/c/a/b.tif`,
+            "alternate:name": "swift",
+          },
         });
         equal(r.stderr.includes(env.ST_KEY), false);
       },

@@ -46,10 +46,13 @@ Deno.test("a scheduled validation runs with only the permissions it names (READM
       "swift",
       "--store-container",
       container,
-      "--destination-lock",
-      `${dir}/swift.lock.parquet`,
     ], lock.stdoutBytes);
     equal(moved.code, 0, moved.stderr);
+    const saved = await runCli(
+      ["asset-lock", "to-parquet", `${dir}/swift.lock.parquet`],
+      moved.stdoutBytes,
+    );
+    equal(saved.code, 0, saved.stderr);
 
     const host = new URL(swift.ST_AUTH).host;
     const flags = [

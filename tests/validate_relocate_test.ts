@@ -6,17 +6,20 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as arrow from "apache-arrow";
-import { runCli } from "./_cli.ts";
+import { type CliResult, runCli } from "./_cli.ts";
 import { liveEnv, uniqueName } from "./_live.ts";
 import {
   deriveLock,
   type LockRow,
+  lockRowLocation,
+  lockRowsFromIpc,
   readLockParquetRows,
   writeLockParquetFile,
 } from "../lib/lock/mod.ts";
 import { clearStoreCache, openLocation } from "../lib/stores/registry.ts";
 import { bucketEnvSuffix } from "../lib/stores/registry.ts";
-import { getBytes, headOrUndefined, putBytes } from "../lib/stores/ext.ts";
+import { getBytes, headOrUndefined, putBytes, streamOf } from "../lib/stores/ext.ts";
+import { formatHref } from "../lib/stores/location.ts";
 
 const env = liveEnv(
   [
@@ -61,6 +64,26 @@ async function sourceLock(
   return { lock, files };
 }
 
+/**
+ * `asset-lock relocate ARGS`, its new lock (Arrow IPC on stdout) written to
+ * `path` by `asset-lock to-parquet` when it emitted one: what
+ * `--destination-lock PATH` did before it became stacpkg's input.
+ */
+async function relocateTo(path: string, args: string[], stdin?: Uint8Array): Promise<CliResult> {
+  const moved = await runCli(["asset-lock", "relocate", ...args], stdin);
+  if (moved.stdoutBytes.length === 0) return moved;
+  const written = await runCli(["asset-lock", "to-parquet", path], moved.stdoutBytes);
+  equal(written.code, 0, written.stderr);
+  return { ...moved, stdout: written.stdout };
+}
+
+/** Lock rows of an Arrow IPC stream. */
+async function ipcLockRows(bytes: Uint8Array): Promise<LockRow[]> {
+  const out: LockRow[] = [];
+  for await (const rows of lockRowsFromIpc(streamOf(bytes))) out.push(...rows);
+  return out;
+}
+
 function validLines(
   stdout: string,
 ): { valid: boolean; errors: string[]; item_id: string; asset_key: string }[] {
@@ -95,9 +118,7 @@ Deno.test({
       const { lock, files } = await sourceLock(dir, 4);
       await expectValid(lock, true, 8);
 
-      const toSwift = await runCli([
-        "asset-lock",
-        "relocate",
+      const toSwift = await relocateTo(`${dir}/lock1.parquet`, [
         lock,
         "--store-type",
         "swift",
@@ -105,8 +126,6 @@ Deno.test({
         container,
         "--key",
         "pkg/",
-        "--destination-lock",
-        `${dir}/lock1.parquet`,
         "--max-workers",
         "3",
       ]);
@@ -120,9 +139,7 @@ Deno.test({
       ok(lock1.every((r) => r.store_type === "swift" && r.etag && r.last_modified && r.checksum));
       await expectValid(`${dir}/lock1.parquet`, true, 8);
 
-      const toS3 = await runCli([
-        "asset-lock",
-        "relocate",
+      const toS3 = await relocateTo(`${dir}/lock2.parquet`, [
         "--asset-lock",
         `${dir}/lock1.parquet`,
         "--store-type",
@@ -133,8 +150,6 @@ Deno.test({
         "x/",
         "--layout",
         "source-key",
-        "--destination-lock",
-        `${dir}/lock2.parquet`,
       ]);
       equal(toS3.code, 0, toS3.stderr);
       const lock2 = await readLockParquetRows(`${dir}/lock2.parquet`);
@@ -142,16 +157,12 @@ Deno.test({
       deepEqual(lock2.map((r) => r.checksum), lock1.map((r) => r.checksum));
       await expectValid(`${dir}/lock2.parquet`, true, 8);
 
-      const back = await runCli([
-        "asset-lock",
-        "relocate",
+      const back = await relocateTo(`${dir}/lock3.parquet`, [
         `${dir}/lock2.parquet`,
         "--store-type",
         "file",
         "--key",
         `${dir}/back/`,
-        "--destination-lock",
-        `${dir}/lock3.parquet`,
       ]);
       equal(back.code, 0, back.stderr);
       const lock3 = await readLockParquetRows(`${dir}/lock3.parquet`);
@@ -167,9 +178,7 @@ Deno.test({
       equal(validLines(viaStdin.stdout).length, 8);
 
       // A re-run skips every object and emits the same lock.
-      const again = await runCli([
-        "asset-lock",
-        "relocate",
+      const again = await relocateTo(`${dir}/lock1b.parquet`, [
         lock,
         "--store-type",
         "swift",
@@ -177,8 +186,6 @@ Deno.test({
         container,
         "--key",
         "pkg/",
-        "--destination-lock",
-        `${dir}/lock1b.parquet`,
       ]);
       equal(again.code, 0, again.stderr);
       deepEqual(await readLockParquetRows(`${dir}/lock1b.parquet`), lock1);
@@ -197,9 +204,7 @@ Deno.test({
     try {
       // 12 items in one folder: the source-key layout keeps them together, so a listing answers them.
       const { lock } = await sourceLock(dir, 6);
-      const moved = await runCli([
-        "asset-lock",
-        "relocate",
+      const moved = await relocateTo(`${dir}/swift.parquet`, [
         lock,
         "--store-type",
         "swift",
@@ -207,8 +212,6 @@ Deno.test({
         container,
         "--layout",
         "source-key",
-        "--destination-lock",
-        `${dir}/swift.parquet`,
       ]);
       equal(moved.code, 0, moved.stderr);
       const rows = await readLockParquetRows(`${dir}/swift.parquet`);
@@ -298,9 +301,7 @@ Deno.test("cli: asset-lock relocate moves a 200 MiB object within a 4 MiB memory
       checksum,
     };
     await writeLockParquetFile([[row]], `${dir}/lock.parquet`);
-    const r = await runCli([
-      "asset-lock",
-      "relocate",
+    const r = await relocateTo(`${dir}/new.parquet`, [
       `${dir}/lock.parquet`,
       "--store-type",
       "file",
@@ -310,8 +311,6 @@ Deno.test("cli: asset-lock relocate moves a 200 MiB object within a 4 MiB memory
       "4MiB",
       "--chunk-size-bytes",
       "1MiB",
-      "--destination-lock",
-      `${dir}/new.parquet`,
     ]);
     equal(r.code, 0, r.stderr);
     const [moved] = await readLockParquetRows(`${dir}/new.parquet`);
@@ -328,6 +327,7 @@ Deno.test("cli: asset-lock relocate --dry-run writes nothing; --source-prefix mo
   const dir = await Deno.makeTempDir({ prefix: "ferry-relocate-dry-" });
   try {
     const { lock } = await sourceLock(dir, 3);
+    // The dry run emits the destination lock (IPC on stdout), nothing else.
     const dry = await runCli([
       "asset-lock",
       "relocate",
@@ -337,22 +337,19 @@ Deno.test("cli: asset-lock relocate --dry-run writes nothing; --source-prefix mo
       "--key",
       `${dir}/out/`,
       "--dry-run",
-      "--destination-lock",
-      `${dir}/new.parquet`,
     ]);
     equal(dry.code, 0, dry.stderr);
-    const plans = dry.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const plans = await ipcLockRows(dry.stdoutBytes);
     equal(plans.length, 6);
-    equal(plans[0].destination, `file://${dir}/out/item_00/B04.tif`);
+    equal(formatHref(lockRowLocation(plans[0]!)), `file://${dir}/out/item_00/B04.tif`);
+    ok(plans.every((r) => r.etag === null && r.last_modified === null && r.size_bytes !== null));
     equal(
       await headOrUndefined(openLocation(`${dir}/x`).store, `${dir.slice(1)}/new.parquet`),
       undefined,
     );
     await Deno.stat(`${dir}/out`).then(() => ok(false, "out/ was created"), () => {});
 
-    const partial = await runCli([
-      "asset-lock",
-      "relocate",
+    const partial = await relocateTo(`${dir}/new.parquet`, [
       lock,
       "--store-type",
       "file",
@@ -360,8 +357,6 @@ Deno.test("cli: asset-lock relocate --dry-run writes nothing; --source-prefix mo
       `${dir}/out/`,
       "--source-prefix",
       `${dir}/src/item-01`,
-      "--destination-lock",
-      `${dir}/new.parquet`,
     ]);
     equal(partial.code, 0, partial.stderr);
     const rows = await readLockParquetRows(`${dir}/new.parquet`);
@@ -387,8 +382,6 @@ Deno.test("cli: asset-lock validate/relocate bad input is a one-line error, non-
       "file",
       "--key",
       `${dir}/out/`,
-      "--destination-lock",
-      `${dir}/new.parquet`,
     ];
     const cases: [string[], Uint8Array | undefined, RegExp][] = [
       [
@@ -466,13 +459,12 @@ Deno.test("cli: asset-lock relocate of a changed source writes nothing for it; -
       "file",
       "--key",
       `${dir}/out/`,
-      "--destination-lock",
-      `${dir}/new.parquet`,
       "--max-workers",
       "1",
     ];
-    const stopped = await runCli(args);
+    const stopped = await relocateTo(`${dir}/new.parquet`, args.slice(2));
     equal(stopped.code, 1);
+    equal(stopped.stdout, "");
     ok(
       /Cannot relocate item "item 00" asset "B04": .*sha256/i.test(stopped.stderr),
       stopped.stderr,
@@ -483,7 +475,7 @@ Deno.test("cli: asset-lock relocate of a changed source writes nothing for it; -
       () => {},
     );
 
-    const going = await runCli([...args, "--keep-going"]);
+    const going = await relocateTo(`${dir}/new.parquet`, [...args.slice(2), "--keep-going"]);
     equal(going.code, 1);
     ok(going.stderr.includes(`item "item 00" asset "B04"`), going.stderr);
     const rows = await readLockParquetRows(`${dir}/new.parquet`);

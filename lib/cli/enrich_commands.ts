@@ -8,7 +8,7 @@
 import { type Command, type CommandIO, EXIT, writeText } from "./command.ts";
 import { emitItems } from "./items_commands.ts";
 import type { ParsedArgs } from "./parse_args.ts";
-import { readLockParquetRows } from "../lock/parquet.ts";
+import { readLockFileRows } from "../lock/lock_file.ts";
 import type { LockRow } from "../lock/schema.ts";
 import { NotFoundError } from "../stores/errors.ts";
 import { swiftStorageUrlFromEnv } from "../stores/registry.ts";
@@ -51,11 +51,14 @@ function noPositionals(args: ParsedArgs): void {
   if (args._.length > 0) throw new TypeError(`Unexpected argument "${args._[0]}"`);
 }
 
-/** Reads and indexes the lock at `path`; a missing file is a NotFoundError. */
+/**
+ * Reads and indexes the lock at `path` (Parquet or an Arrow IPC stream, from
+ * a file, a FIFO or `/dev/fd/N`); a missing file is a NotFoundError.
+ */
 async function readLock(path: string): Promise<{ rows: LockRow[]; index: LockIndex }> {
   let rows: LockRow[];
   try {
-    rows = await readLockParquetRows(path);
+    rows = await readLockFileRows(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new NotFoundError(`Asset lock "${path}" does not exist`, { cause: error });
@@ -109,8 +112,8 @@ const enrich: Command = {
   name: ["items", "enrich"],
   summary:
     "Set file:size, file:checksum (and alternate.K.href) on assets from an asset lock (Arrow IPC items on stdin)",
-  usage: "--asset-lock LOCK [--alternate-key K]",
-  args: { string: ["asset-lock", "alternate-key"] },
+  usage: "--asset-lock LOCK [--alternate-key|--key K]",
+  args: { string: ["asset-lock", "alternate-key"], alias: { key: "alternate-key" } },
   async run(args, io) {
     noPositionals(args);
     const lockPath = stringFlag(args, "asset-lock", true);
@@ -125,17 +128,19 @@ const enrich: Command = {
 
 const addAlternateCommand: Command = {
   name: ["items", "add-alternate"],
-  summary: "Set alternate.K.href (and alternate:name) on assets from an asset lock's locations",
-  usage: "--asset-lock LOCK --alternate-key K [--alternate-name N]",
+  summary:
+    "Set alternate.K.href and alternate:name (N, default K) on assets from an asset lock's locations",
+  usage: "--asset-lock LOCK --alternate-key|--key K [--alternate-name|--name N]",
   args: {
     string: ["asset-lock", "alternate-key", "alternate-name"],
-    alias: { key: "alternate-key" },
+    alias: { key: "alternate-key", name: "alternate-name" },
   },
   async run(args, io) {
     noPositionals(args);
     const lockPath = stringFlag(args, "asset-lock", true);
     const alternateKey = stringFlag(args, "alternate-key", true);
-    const alternateName = stringFlag(args, "alternate-name", false);
+    // As stacpkg: the alternate is named after its key unless a name is given.
+    const alternateName = stringFlag(args, "alternate-name", false) ?? alternateKey;
     const { rows, index } = await readLock(lockPath);
     const swiftStorageUrl = await swiftStorageUrlFor(rows);
     const stats = await run(
@@ -150,7 +155,7 @@ const addAlternateCommand: Command = {
 const removeAlternateCommand: Command = {
   name: ["items", "remove-alternate"],
   summary: "Remove alternate.K from every asset (and alternate when it becomes empty)",
-  usage: "--alternate-key K",
+  usage: "--alternate-key|--key K",
   args: { string: ["alternate-key"], alias: { key: "alternate-key" } },
   async run(args, io) {
     noPositionals(args);
@@ -168,7 +173,7 @@ const promoteAlternateCommand: Command = {
   summary:
     "Make alternate.K.href the asset's href (replace), keeping the old one as alternate K (switch)",
   usage:
-    "--alternate-key K --mode replace|switch [--switched-alternate-name N] [--drop-alternates]",
+    "--alternate-key|--key K --mode replace|switch [--switched-alternate-name N] [--drop-alternates]",
   args: {
     string: ["alternate-key", "mode", "switched-alternate-name"],
     boolean: ["drop-alternates"],

@@ -88,6 +88,8 @@ export async function writeLockOutput(
 export function probeOptionsFromArgs(args: ParsedArgs, io: CommandIO) {
   return {
     assetKeys: args["asset-keys"] as string[] | undefined,
+    itemIds: args["item-ids"] as string[] | undefined,
+    providers: args.providers as string[] | undefined,
     includeMetadataAssets: args["include-metadata-assets"] === true,
     probeMetadata: args["probe-metadata"] !== false,
     checksum: parseChecksumAlgorithm(
@@ -105,7 +107,7 @@ export function probeOptionsFromArgs(args: ParsedArgs, io: CommandIO) {
 export const PROBE_FLAGS = {
   string: ["checksum", "max-workers"],
   boolean: ["include-metadata-assets", "keep-going"],
-  collect: ["asset-keys"],
+  collect: ["asset-keys", "item-ids", "providers"],
   negatable: ["probe-metadata"],
   default: { "probe-metadata": true },
 } as const;
@@ -114,7 +116,7 @@ const derive: Command = {
   name: ["asset-lock", "derive"],
   summary: "Derive an asset lock (Arrow IPC) from items (Arrow IPC) on stdin",
   usage:
-    "[--asset-keys K]... [--include-metadata-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] [--max-workers N]",
+    "[--item-ids ID]... [--providers P]... [--asset-keys K]... [--include-metadata-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] [--max-workers N]",
   args: PROBE_FLAGS,
   async run(args, io) {
     const options = probeOptionsFromArgs(args, io);
@@ -124,13 +126,31 @@ const derive: Command = {
   },
 };
 
+/**
+ * Parses a `--batch-size` value.
+ *
+ * @param value The flag's value.
+ * @returns A positive integer, or undefined when the flag is absent.
+ * @throws {RangeError} For anything else.
+ */
+export function parseBatchSize(value: string | boolean | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) {
+    throw new RangeError(`Invalid --batch-size "${String(value)}": expected a positive integer`);
+  }
+  return n;
+}
+
 const fromParquet: Command = {
   name: ["asset-lock", "from-parquet"],
-  summary: "Read an asset lock Parquet file (ferry's or stacpkg's) to Arrow IPC on stdout",
-  usage: "FILE",
-  args: {},
+  summary:
+    "Read an asset lock Parquet file (ferry's or stacpkg's) to Arrow IPC on stdout (one batch per row group, or --batch-size rows)",
+  usage: "FILE [--batch-size N]",
+  args: { string: ["batch-size"] },
   async run(args, io) {
-    await writeLockOutput(io, readLockParquet(positional(args, 0, "FILE")));
+    const batchSize = parseBatchSize(args["batch-size"]);
+    await writeLockOutput(io, readLockParquet(positional(args, 0, "FILE"), { batchSize }));
     return EXIT.ok;
   },
 };

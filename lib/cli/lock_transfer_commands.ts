@@ -8,32 +8,37 @@ import { type Command, type CommandIO, EXIT, writeText } from "./command.ts";
 import { lockRowsFromStdin, parseMaxWorkers, writeLockOutput } from "./lock_commands.ts";
 import type { ParsedArgs } from "./parse_args.ts";
 import type { LockRow } from "../lock/schema.ts";
-import { readLockParquet, writeLockParquetFile } from "../lock/parquet.ts";
-import { normalizeStoreType } from "../stores/location.ts";
+import { readLockFile } from "../lock/lock_file.ts";
+import { ITEMS_FILE, LOCK_FILE } from "../package/inspect.ts";
+import { normalizeStoreType, type StoreType } from "../stores/location.ts";
 import { normalizeEndpoint } from "../lock/schema.ts";
 import { validateLock } from "../lock/validate.ts";
 import {
-  planRelocation,
+  pairMoves,
+  plannedLock,
+  READ_ONLY_STORE_TYPES,
   RELOCATE_LAYOUTS,
+  type RelocateDestination,
   type RelocateLayout,
-  relocateLock,
+  relocatePairs,
+  type RelocationPair,
+  relocationPairs,
+  relocationPairsFromLock,
 } from "../lock/relocate.ts";
 import { parsePipelineFlags, PIPELINE_USAGE, withPipelineFlags } from "./pipeline_flags.ts";
 import { Progress } from "./progress.ts";
 
 /**
- * The lock a command reads: the Parquet file named by `--asset-lock` or the
- * first positional argument, else Arrow IPC on stdin.
+ * The lock a command reads: the one named by `--asset-lock` or the first
+ * positional argument (Parquet or an Arrow IPC stream, from a file, a FIFO
+ * or `/dev/fd/N`), else Arrow IPC on stdin.
  *
  * @param args Parsed flags.
  * @param io Standard streams.
  * @returns Batches of rows (errors surface when read).
  * @throws {TypeError} When both a flag and a positional name a lock.
  */
-export async function lockInput(
-  args: ParsedArgs,
-  io: CommandIO,
-): Promise<AsyncIterable<LockRow[]>> {
+export function lockInput(args: ParsedArgs, io: CommandIO): AsyncIterable<LockRow[]> {
   const flag = typeof args["asset-lock"] === "string" ? args["asset-lock"] : undefined;
   const path = flag ?? args._[0];
   if (flag !== undefined && args._.length > 0) {
@@ -41,28 +46,23 @@ export async function lockInput(
   }
   if (args._.length > 1) throw new TypeError(`Unexpected argument "${args._[1]}"`);
   if (path === undefined) return lockRowsFromStdin(io);
-  try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) throw new TypeError(`Invalid asset lock "${path}": not a file`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Cannot read asset lock "${path}": no such file`);
-    }
-    throw error;
-  }
-  return readLockParquet(path);
+  return readLockFile(path);
 }
 
 /**
- * The package folder when the lock read is a package's (an `items.parquet`
- * beside it): its relative file keys are relative to that folder.
+ * The package folder when the lock read is a package's own
+ * (`PACKAGE/assets.lock.parquet` beside `PACKAGE/items.parquet`): the keys
+ * of packaged assets are relative to it. Any other lock's relative keys are
+ * relative to the working directory, whatever files sit beside it.
  */
 async function packageRootOf(args: ParsedArgs): Promise<string | undefined> {
   const path = typeof args["asset-lock"] === "string" ? args["asset-lock"] : args._[0];
   if (path === undefined) return undefined;
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+  const slash = path.lastIndexOf("/");
+  if (path.slice(slash + 1) !== LOCK_FILE) return undefined;
+  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
   try {
-    return (await Deno.stat(`${dir}/items.parquet`)).isFile ? dir : undefined;
+    return (await Deno.stat(`${dir}/${ITEMS_FILE}`)).isFile ? dir : undefined;
   } catch {
     return undefined;
   }
@@ -87,7 +87,7 @@ const validate: Command = {
         `Invalid --listing-threshold "${threshold}": expected a non-negative integer`,
       );
     }
-    const { results } = await validateLock(await lockInput(args, io), {
+    const { results } = await validateLock(lockInput(args, io), {
       baseDir: await packageRootOf(args),
       deep: args.deep === true,
       keepGoing: args["keep-going"] === true,
@@ -109,12 +109,98 @@ function parseLayout(value: unknown): RelocateLayout {
   return layout as RelocateLayout;
 }
 
+/** The store types `--store-type` takes (stacpkg's, and swift). */
+const RELOCATE_STORE_TYPES = ["file", "s3", "gs", "az", "http", "https", "swift"] as const;
+
+/** Flags that describe a `--store-type` destination, refused beside `--destination-lock`. */
+const STORE_TYPE_FLAGS = [
+  "store-container",
+  "store-endpoint-url",
+  "key",
+  "source-prefix",
+  "layout",
+] as const;
+
+/** The `--store-type` destination, checked. */
+function storeTypeDestination(args: ParsedArgs): RelocateDestination {
+  const flag = String(args["store-type"]);
+  let storeType: StoreType;
+  try {
+    storeType = normalizeStoreType(flag);
+  } catch {
+    storeType = "memory";
+  }
+  if (!(RELOCATE_STORE_TYPES as readonly string[]).includes(storeType)) {
+    throw new TypeError(
+      `Invalid --store-type "${flag}": expected one of ${RELOCATE_STORE_TYPES.join(", ")}`,
+    );
+  }
+  if (READ_ONLY_STORE_TYPES.has(storeType) && args["dry-run"] !== true) {
+    throw new TypeError(
+      `Invalid --store-type "${flag}": ferry reads ${storeType} objects but does not write them (use it with --dry-run to map locations)`,
+    );
+  }
+  const container = typeof args["store-container"] === "string" ? args["store-container"] : null;
+  if (storeType !== "file" && !container) {
+    throw new TypeError(`Missing --store-container for --store-type ${storeType}`);
+  }
+  return {
+    store_type: storeType,
+    store_container: container,
+    store_endpoint_url: normalizeEndpoint(args["store-endpoint-url"] as string | undefined),
+    key: typeof args.key === "string" ? args.key : "",
+  };
+}
+
+/** The relocation's pairs: into `--destination-lock`'s rows, or to the `--store-type` destination. */
+function pairsOf(args: ParsedArgs, io: CommandIO): AsyncIterable<RelocationPair[]> {
+  const destinationLock = args["destination-lock"];
+  if (typeof destinationLock === "string") {
+    if (args["store-type"] !== undefined) {
+      throw new TypeError("Flags --store-type and --destination-lock exclude each other");
+    }
+    const extra = STORE_TYPE_FLAGS.find((f) => args[f] !== undefined);
+    if (extra) {
+      throw new TypeError(
+        `Flag --${extra} is only used with --store-type: --destination-lock names every destination`,
+      );
+    }
+    return relocationPairsFromLock(lockInput(args, io), readLockFile(destinationLock));
+  }
+  if (args["store-type"] === undefined) {
+    throw new TypeError("Missing --store-type or --destination-lock");
+  }
+  const destination = storeTypeDestination(args);
+  const layout = parseLayout(args.layout);
+  return relocationPairs(lockInput(args, io), {
+    destination,
+    layout,
+    sourcePrefix: args["source-prefix"] as string | undefined,
+  });
+}
+
+/** Counts the pairs that move bytes and all pairs, as they pass. */
+function counted(
+  pairs: AsyncIterable<RelocationPair[]>,
+  counts: { rows: number; moving: number },
+): AsyncIterable<RelocationPair[]> {
+  return (async function* () {
+    for await (const batch of pairs) {
+      counts.rows += batch.length;
+      for (const pair of batch) {
+        if (pairMoves(pair)) counts.moving++;
+      }
+      yield batch;
+    }
+  })();
+}
+
 const relocate: Command = {
   name: ["asset-lock", "relocate"],
   summary:
-    "Copy a lock's objects to another store and emit the new lock (Arrow IPC, or --destination-lock PATH)",
+    "Copy a lock's objects to another store (or into --destination-lock's locations) and emit the new lock (Arrow IPC); --dry-run emits the planned lock",
   usage:
-    `[LOCK.parquet | --asset-lock PATH] --store-type T [--store-container C] [--store-endpoint-url URL] [--key PREFIX] [--source-prefix P] [--layout item-asset|source-key] [--destination-lock PATH] [--dry-run] [--[no-]overwrite] [--keep-going] ${PIPELINE_USAGE}`,
+    `[LOCK | --asset-lock PATH] (--destination-lock LOCK | --store-type file|s3|swift|gs|az|http|https [--store-container C] [--store-endpoint-url URL] [--key PREFIX] [--source-prefix P] [--layout item-asset|source-key]) [--dry-run] [--[no-]overwrite] [--keep-going] ${PIPELINE_USAGE}`,
   args: withPipelineFlags({
     string: [
       "asset-lock",
@@ -131,42 +217,23 @@ const relocate: Command = {
     default: { overwrite: false },
   }),
   async run(args, io) {
-    const storeTypeFlag = args["store-type"];
-    if (typeof storeTypeFlag !== "string") throw new TypeError("Missing --store-type");
-    const storeType = normalizeStoreType(storeTypeFlag);
-    const container = typeof args["store-container"] === "string" ? args["store-container"] : null;
-    if (storeType !== "file" && !container) {
-      throw new TypeError(`Missing --store-container for --store-type ${storeType}`);
-    }
-    if (storeType === "http" || storeType === "https") {
-      throw new TypeError(`Invalid --store-type "${storeType}": HTTP stores are read-only`);
-    }
-    const layout = parseLayout(args.layout);
     const pipeline = parsePipelineFlags(args);
-    const options = {
-      ...pipeline,
-      destination: {
-        store_type: storeType,
-        store_container: container,
-        store_endpoint_url: normalizeEndpoint(args["store-endpoint-url"] as string | undefined),
-        key: typeof args.key === "string" ? args.key : "",
-      },
-      sourcePrefix: args["source-prefix"] as string | undefined,
-      layout,
-      overwrite: args.overwrite === true,
-      keepGoing: args["keep-going"] === true,
-    };
-    const input = await lockInput(args, io);
+    const pairs = pairsOf(args, io);
     if (args["dry-run"] === true) {
-      const lines: string[] = [];
-      for await (const plan of planRelocation(input, options)) lines.push(JSON.stringify(plan));
-      await writeText(io.stdout, lines.map((l) => l + "\n").join(""));
+      const counts = { rows: 0, moving: 0 };
+      await writeLockOutput(io, plannedLock(counted(pairs, counts)));
+      await writeText(
+        io.stderr,
+        `ferry asset-lock relocate: dry run: ${counts.moving} of ${counts.rows} row(s) would be copied; nothing was written\n`,
+      );
       return EXIT.ok;
     }
     const failures: string[] = [];
     const progress = new Progress({ stderr: io.stderr, stderrIsTerminal: io.stderrIsTerminal });
-    const rows = relocateLock(input, {
-      ...options,
+    const rows = relocatePairs(pairs, {
+      ...pipeline,
+      overwrite: args.overwrite === true,
+      keepGoing: args["keep-going"] === true,
       onEvent: progress.handle,
       onResult: (result) => {
         if (result.status !== "failed") return;
@@ -179,13 +246,7 @@ const relocate: Command = {
       },
     });
     try {
-      const destinationLock = args["destination-lock"];
-      if (typeof destinationLock === "string") {
-        const { rows: count } = await writeLockParquetFile(rows, destinationLock);
-        await writeText(io.stdout, JSON.stringify({ path: destinationLock, rows: count }) + "\n");
-      } else {
-        await writeLockOutput(io, rows);
-      }
+      await writeLockOutput(io, rows);
     } finally {
       await progress.close();
     }

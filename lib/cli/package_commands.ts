@@ -20,7 +20,7 @@ const build: Command = {
   summary:
     "Build a package folder from items (Arrow IPC) on stdin: items.parquet + assets.lock.parquet",
   usage:
-    `OUTPUT_DIR [--asset-lock PATH] [--includes PATH]... [--include-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] ${PIPELINE_USAGE}`,
+    `OUTPUT_DIR [--asset-lock PATH] [--item-ids ID]... [--providers P]... [--includes PATH]... [--include-assets] [--[no-]probe-metadata] [--checksum none|sha256] [--keep-going] ${PIPELINE_USAGE}`,
   args: withPipelineFlags({
     ...PROBE_FLAGS,
     string: ["checksum", "asset-lock"],

@@ -1,5 +1,5 @@
 /**
- * `ferry swift auth|public|private|tempurl`: Swift account utilities.
+ * `ferry swift auth|acl|public|private|tempurl`: Swift account utilities.
  * Credentials come from the environment (`ST_AUTH`/`ST_USER`/`ST_KEY`, or
  * `OS_STORAGE_URL`/`OS_AUTH_TOKEN`).
  *
@@ -20,8 +20,10 @@ import { registerSecret } from "../stores/redact.ts";
 import { swiftAuthFor, swiftTempAuthFromEnv } from "../stores/registry.ts";
 import {
   authenticate,
+  getContainerRead,
+  isPublicReadAcl,
   PUBLIC_READ_ACL,
-  setContainerRead,
+  setContainerPublic,
   SwiftClient,
   swiftPath,
   swiftSession,
@@ -65,28 +67,47 @@ const auth: Command = {
   },
 };
 
-const publicCommand: Command = {
-  name: ["swift", "public"],
-  summary: `Let anyone read and list a container (read ACL ${PUBLIC_READ_ACL})`,
+const aclCommand: Command = {
+  name: ["swift", "acl"],
+  summary: "Print a container's read ACL and whether anyone may read it (.r:*)",
   usage: "CONTAINER",
   args: {},
   async run(args, io) {
     const container = positional(args, 0, "CONTAINER");
-    await setContainerRead(accountClient(), container, PUBLIC_READ_ACL);
-    await writeJsonLine(io.stdout, { container, read_acl: PUBLIC_READ_ACL });
+    const readAcl = await getContainerRead(accountClient(), container);
+    await writeJsonLine(io.stdout, {
+      container,
+      read_acl: readAcl,
+      public: isPublicReadAcl(readAcl),
+    });
+    return EXIT.ok;
+  },
+};
+
+const publicCommand: Command = {
+  name: ["swift", "public"],
+  summary:
+    `Let anyone read and list a container: add ${PUBLIC_READ_ACL} to its read ACL, keeping other grants`,
+  usage: "CONTAINER",
+  args: {},
+  async run(args, io) {
+    const container = positional(args, 0, "CONTAINER");
+    const readAcl = await setContainerPublic(accountClient(), container, true);
+    await writeJsonLine(io.stdout, { container, read_acl: readAcl });
     return EXIT.ok;
   },
 };
 
 const privateCommand: Command = {
   name: ["swift", "private"],
-  summary: "Remove a container's read ACL entirely",
+  summary:
+    `Stop anonymous reads and listings: remove ${PUBLIC_READ_ACL} from a container's read ACL, keeping other grants`,
   usage: "CONTAINER",
   args: {},
   async run(args, io) {
     const container = positional(args, 0, "CONTAINER");
-    await setContainerRead(accountClient(), container, null);
-    await writeJsonLine(io.stdout, { container, read_acl: null });
+    const readAcl = await setContainerPublic(accountClient(), container, false);
+    await writeJsonLine(io.stdout, { container, read_acl: readAcl });
     return EXIT.ok;
   },
 };
@@ -165,4 +186,10 @@ const tempurl: Command = {
 };
 
 /** The `swift` commands. */
-export const swiftCommands: Command[] = [auth, publicCommand, privateCommand, tempurl];
+export const swiftCommands: Command[] = [
+  auth,
+  aclCommand,
+  publicCommand,
+  privateCommand,
+  tempurl,
+];

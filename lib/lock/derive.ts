@@ -21,6 +21,7 @@ import { digestObject } from "../pipeline/digest.ts";
 import { multihashOf } from "../pipeline/hash_stream.ts";
 import type { ChecksumAlgorithm } from "./checksum.ts";
 import { type LockRow, lockRowLocation, normalizeEndpoint } from "./schema.ts";
+import { type ItemSelection, itemSelector, type SelectableItem } from "./item_selection.ts";
 
 /** The asset key stacpkg leaves out of locks unless asked (`--include-metadata-assets`). */
 export const METADATA_ASSET_KEY = "metadata";
@@ -51,10 +52,32 @@ export interface LockRowsOptions {
   assetKeys?: readonly string[] | undefined;
   /** Keep the asset keyed `metadata`, which stacpkg leaves out. @default false */
   includeMetadataAssets?: boolean | undefined;
+  /**
+   * The folder (an absolute path or URL ending in `/`) that relative asset
+   * hrefs of items without an absolute `self` link resolve against, so the
+   * lock does not depend on the working directory it is later used in.
+   * {@linkcode deriveLock} defaults it to the working directory.
+   * @default undefined (such hrefs stay relative)
+   */
+  relativeTo?: string | undefined;
+}
+
+/**
+ * The working directory as a folder href (`/path/`), or undefined when it
+ * cannot be read (no read permission): then relative hrefs stay relative.
+ *
+ * @returns The folder.
+ */
+export function workingFolder(): string | undefined {
+  try {
+    return `${Deno.cwd().replace(/\/+$/, "")}/`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options of {@linkcode deriveLock} and {@linkcode probeLockRows}. */
-export interface ProbeOptions extends LockRowsOptions {
+export interface ProbeOptions extends LockRowsOptions, ItemSelection {
   /** HEAD each object for size, ETag and last-modified. @default true */
   probeMetadata?: boolean | undefined;
   /** Read each object's bytes to record a checksum. @default "none" */
@@ -214,8 +237,8 @@ function sizeOf(value: unknown): number | null {
 /**
  * The unprobed lock rows of one item, in asset order. A relative asset href
  * (`./B04.tif`) resolves against the item's `self` link when that is absolute
- * (a URL or a path starting with `/`), else it stays relative (to the current
- * folder).
+ * (a URL or a path starting with `/`), else against `relativeTo` when given,
+ * else it stays relative (to the current folder).
  *
  * @example Locations from hrefs, sizes from `file:size`
  * ```ts
@@ -288,6 +311,7 @@ function pushLockRows(
   if (!assets) return;
   let self: string | null | undefined;
   let resolve: ((href: string) => string) | undefined;
+  let resolveInFolder: ((href: string) => string) | undefined;
   for (const assetKey of Object.keys(assets)) {
     const value = assets[assetKey];
     if (!value || typeof value !== "object") continue;
@@ -310,6 +334,10 @@ function pushLockRows(
             against = ` (relative to its self link "${self}")`;
             resolve ??= relativeHrefResolver(self);
             href = resolve(href);
+          } else if (options.relativeTo !== undefined) {
+            against = ` (relative to "${options.relativeTo}")`;
+            resolveInFolder ??= relativeHrefResolver(options.relativeTo);
+            href = resolveInFolder(href);
           }
         }
         location = quickHttpLocation(href) ?? parseHref(href);
@@ -412,7 +440,11 @@ async function probeOne(
 
 /**
  * Derives a lock from batches of items: each batch's rows, probed as
- * configured, in item and asset order.
+ * configured, in item and asset order. With `itemIds` or `providers`, only
+ * the items they select (stacpkg's `--item-ids`, `--providers`). Relative
+ * hrefs of items without an absolute `self` link resolve against
+ * `relativeTo`, by default the working directory: the lock holds absolute
+ * paths.
  *
  * @example Without probing
  * ```ts
@@ -429,12 +461,16 @@ async function probeOne(
  * @returns Batches of lock rows.
  */
 export async function* deriveLock(
-  items: AsyncIterable<readonly LockableItem[]> | Iterable<readonly LockableItem[]>,
+  items:
+    | AsyncIterable<readonly (LockableItem & SelectableItem)[]>
+    | Iterable<readonly (LockableItem & SelectableItem)[]>,
   options: ProbeOptions = {},
 ): AsyncIterable<LockRow[]> {
   let seen = 0;
+  const keep = itemSelector(options);
+  const rowsOptions = { ...options, relativeTo: options.relativeTo ?? workingFolder() };
   for await (const batch of items) {
-    const rows = lockRowsOfItems(batch, options);
+    const rows = lockRowsOfItems(keep ? batch.filter(keep) : batch, rowsOptions);
     const probed = await probeLockRows(rows, options, seen);
     seen += probed.length;
     yield probed;

@@ -124,8 +124,12 @@ Deno.test("lockRowsOfItem() keeps relative hrefs relative without an absolute se
 Deno.test("lockRowsOfItem() names the self link when a resolved href does not parse", () => {
   throws(
     () =>
-      lockRowsOfItem({ id: "i", links: self("gs://b/x.json"), assets: { k: { href: "a.tif" } } }),
-    /^TypeError: Item "i", asset "k" \(relative to its self link "gs:\/\/b\/x.json"\): Unknown store type "gs"/,
+      lockRowsOfItem({
+        id: "i",
+        links: self("gopher://b/x.json"),
+        assets: { k: { href: "a.tif" } },
+      }),
+    /^TypeError: Item "i", asset "k" \(relative to its self link "gopher:\/\/b\/x.json"\): Unknown store type "gopher"/,
   );
 });
 

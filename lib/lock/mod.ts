@@ -29,3 +29,5 @@ export * from "./validate.ts";
 export * from "./relocate.ts";
 export * from "./enrich.ts";
 export * from "./alternates.ts";
+export * from "./lock_file.ts";
+export * from "./item_selection.ts";

@@ -204,23 +204,31 @@ export async function writeLockParquetFile(
 export interface ReadLockParquetOptions {
   /** The name used in errors. @default the path, or "asset lock" */
   name?: string | undefined;
+  /** Rows per batch yielded, across row groups. @default one batch per row group */
+  batchSize?: number | undefined;
 }
 
 /**
- * Reads a lock (ferry's or stacpkg's) row group by row group. Unknown columns
- * are dropped, missing optional ones are null.
+ * Reads a lock (ferry's or stacpkg's) row group by row group, or in batches
+ * of `batchSize` rows. Unknown columns are dropped, missing optional ones are
+ * null.
  *
  * @param source A file path, the bytes, or a Blob.
- * @param options Name for errors.
- * @returns Arrays of rows, one per row group.
+ * @param options Name for errors, batch size.
+ * @returns Arrays of rows, one per row group (or per `batchSize` rows).
  * @throws {SyntaxError} For a file that is not Parquet, is truncated, lacks a
  *   required column, or has a bad row (named by its number, from 1).
+ * @throws {RangeError} For a batch size that is not a positive integer.
  */
 export async function* readLockParquet(
   source: string | Uint8Array | Blob,
   options: ReadLockParquetOptions = {},
 ): AsyncIterable<LockRow[]> {
   const name = options.name ?? (typeof source === "string" ? source : "asset lock");
+  const { batchSize } = options;
+  if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) {
+    throw new RangeError(`Invalid batch size ${batchSize}: expected a positive integer`);
+  }
   const bad = (why: string) => new SyntaxError(`Invalid asset lock "${name}": ${why}`);
   let file: Deno.FsFile | undefined;
   try {
@@ -244,9 +252,18 @@ export async function* readLockParquet(
     const missing = missingLockColumns(names);
     if (missing.length > 0) throw bad(`missing column(s) ${missing.join(", ")}`);
     const columns = LOCK_COLUMNS.filter((c) => names.includes(c));
+    const ends: number[] = [];
+    if (batchSize === undefined) {
+      let end = 0;
+      for (const group of metadata.row_groups) ends.push(end += Number(group.num_rows));
+    } else {
+      const total = Number(metadata.num_rows);
+      for (let end = batchSize; end - batchSize < total; end += batchSize) {
+        ends.push(Math.min(end, total));
+      }
+    }
     let start = 0;
-    for (const group of metadata.row_groups) {
-      const end = start + Number(group.num_rows);
+    for (const end of ends) {
       let records: Record<string, unknown>[];
       try {
         records = await parquetReadObjects({

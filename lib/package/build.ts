@@ -22,8 +22,10 @@ import type { ChecksumAlgorithm } from "../lock/checksum.ts";
 import { type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
 import type { TransferTask } from "../pipeline/transfer.ts";
 import { FileStore } from "../stores/file.ts";
-import { lockRowsOfItems, type ProbeError, probeLock } from "../lock/derive.ts";
-import { readLockParquet, writeLockParquet } from "../lock/parquet.ts";
+import { lockRowsOfItems, type ProbeError, probeLock, workingFolder } from "../lock/derive.ts";
+import { type ItemSelection, itemSelector, type SelectableItem } from "../lock/item_selection.ts";
+import { writeLockParquet } from "../lock/parquet.ts";
+import { readLockFile } from "../lock/lock_file.ts";
 import { type LockRow, lockRowLocation } from "../lock/schema.ts";
 import { itemAssetPath } from "../lock/layout.ts";
 import { ConflictError } from "../stores/errors.ts";
@@ -31,8 +33,11 @@ import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { ASSETS_FOLDER, ITEMS_FILE, LOCK_FILE, type PackageFile, packageFiles } from "./inspect.ts";
 
 /** Options of {@linkcode buildPackage}. */
-export interface BuildOptions {
-  /** Use this lock (ferry's or stacpkg's Parquet) instead of deriving one from the items. */
+export interface BuildOptions extends ItemSelection {
+  /**
+   * Use this lock (ferry's or stacpkg's; Parquet or an Arrow IPC stream, in a
+   * file, a FIFO or `/dev/fd/N`) instead of deriving one from the items.
+   */
   assetLock?: string | undefined;
   /** Extra files or folders copied into the package root under their own names. */
   includes?: readonly string[] | undefined;
@@ -140,20 +145,37 @@ export async function buildPackage(
   }
 }
 
-/** Items as record batches when they come as ferry's IPC layout, else as items. */
+/**
+ * Items as record batches when they come as ferry's IPC layout, else as
+ * items. With a selection (`itemIds`, `providers`), items are decoded and
+ * filtered (a selection reads their properties).
+ */
 async function openItems(
   items: BuildItems,
+  keep: ((item: SelectableItem) => boolean) | undefined,
 ): Promise<
   | { kind: "items"; batches: AsyncIterable<StacItem[]> | Iterable<StacItem[]> }
   | { kind: "arrow"; schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }
 > {
-  if (!(items instanceof ReadableStream)) return { kind: "items", batches: items };
+  if (!(items instanceof ReadableStream)) {
+    if (!keep) return { kind: "items", batches: items };
+    const given = items;
+    return {
+      kind: "items",
+      batches: (async function* () {
+        for await (const batch of given) yield batch.filter(keep);
+      })(),
+    };
+  }
   const { schema, batches } = await readIpcBatches(items);
-  if (isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
+  if (!keep && isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
     return { kind: "arrow", schema, batches };
   }
   async function* decoded() {
-    for await (const batch of batches) yield decodeItemsBatch(batch);
+    for await (const batch of batches) {
+      const decodedItems = decodeItemsBatch(batch);
+      yield keep ? decodedItems.filter(keep) : decodedItems;
+    }
   }
   return { kind: "items", batches: decoded() };
 }
@@ -164,7 +186,9 @@ async function writeContents(
   includes: { source: string; name: string }[],
   options: BuildOptions,
 ): Promise<{ items: number; assets: number }> {
-  const items = await openItems(input);
+  const keep = itemSelector(options);
+  const items = await openItems(input, keep);
+  const rowsOptions = { ...options, relativeTo: workingFolder() };
   const itemsFile = await Deno.open(`${dir}/${ITEMS_FILE}`, { write: true, createNew: true });
   const lockFile = await Deno.open(`${dir}/${LOCK_FILE}`, { write: true, createNew: true });
   const probe = {
@@ -186,8 +210,29 @@ async function writeContents(
   let itemsDone: Promise<{ rows: number }>;
   let lockRows: AsyncIterable<LockRow[]>;
   if (options.assetLock !== undefined) {
-    itemsDone = writeItems(toAsync<unknown>(items.batches));
-    lockRows = probeLock(readLockParquet(options.assetLock), probe);
+    const lockPath = options.assetLock;
+    if (keep) {
+      // As stacpkg: the given lock's rows of the selected items only, known
+      // once the items are written.
+      const ids = new Set<string>();
+      const collectIds = async function* () {
+        for await (const batch of items.batches as AsyncIterable<StacItem[]>) {
+          for (const item of batch) ids.add(item.id);
+          yield batch;
+        }
+      };
+      itemsDone = writeItems(collectIds());
+      const selected = async function* () {
+        await itemsDone.catch(() => {});
+        for await (const rows of readLockFile(lockPath)) {
+          yield rows.filter((row) => ids.has(row.item_id));
+        }
+      };
+      lockRows = probeLock(selected(), probe);
+    } else {
+      itemsDone = writeItems(toAsync<unknown>(items.batches));
+      lockRows = probeLock(readLockFile(lockPath), probe);
+    }
   } else {
     // One pass over the items: each batch goes to items.parquet and its lock
     // rows into a bounded channel that the lock writer drains.
@@ -204,7 +249,7 @@ async function writeContents(
       try {
         for await (const whole of items.batches as AsyncIterable<unknown>) {
           for (const batch of slices(whole)) {
-            const rows = lockRowsOfItems(lockItemsOf(batch), options);
+            const rows = lockRowsOfItems(lockItemsOf(batch), rowsOptions);
             // A rejected write means the lock side failed; its error is the one to report.
             await rowsWriter.write(rows).catch(() => Promise.reject(LOCK_SIDE_FAILED));
             yield batch;

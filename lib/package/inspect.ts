@@ -213,14 +213,22 @@ export async function inspectPackage(dir: string): Promise<PackageInfo> {
 }
 
 /**
- * Parses an `--format` value.
+ * Parses an `--format` value (`md` is stacpkg's short name for `markdown`).
  *
- * @param value `yaml`, `json` or `markdown`.
+ * @example
+ * ```ts
+ * import { parseInspectFormat } from "./inspect.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(parseInspectFormat("md"), "markdown");
+ * ```
+ *
+ * @param value `yaml`, `json`, `markdown` or `md`.
  * @returns The format.
  * @throws {TypeError} For any other value.
  */
 export function parseInspectFormat(value: string): InspectFormat {
   if (value === "yaml" || value === "json" || value === "markdown") return value;
+  if (value === "md") return "markdown";
   throw new TypeError(`Invalid format "${value}": expected yaml, json or markdown`);
 }
 

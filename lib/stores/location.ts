@@ -3,17 +3,33 @@
  *
  * Invariants: `store_type` is one of {@linkcode STORE_TYPES} (aliases are
  * normalised on parse); `key` never starts with `/` except for absolute file
- * paths; `store_container` is the bucket or Swift container, `scheme://host`
- * for http(s) (the whole URL when it carries a query string, with an empty
- * key), the store name for `memory`, and null for files. Parsing a canonical
- * href and formatting the result gives the href back, and formatting then
- * parsing a location gives the location back.
+ * paths; `store_container` is the bucket or Swift container, the Google Cloud
+ * Storage bucket (`gs`) or Azure Blob container (`az`; stacpkg keeps the
+ * `container@account.dfs.core.windows.net` form of `abfs[s]://` hrefs as
+ * is), `scheme://host` for http(s) (the whole URL when it carries a query
+ * string, with an empty key), the store name for `memory`, and null for
+ * files. Parsing a canonical href and formatting the result gives the href
+ * back, and formatting then parsing a location gives the location back.
+ *
+ * As in stacpkg, an `https://storage.googleapis.com/…` or
+ * `https://ACCOUNT.blob.core.windows.net/…` href is an `https` location (so
+ * a lock means the same to both tools); those are the public endpoints the
+ * `gs` and `az` drivers read `gs://` and `az://` locations through.
  *
  * @module
  */
 
 /** The store types ferry speaks. */
-export const STORE_TYPES = ["file", "memory", "http", "https", "s3", "swift"] as const;
+export const STORE_TYPES = [
+  "file",
+  "memory",
+  "http",
+  "https",
+  "s3",
+  "swift",
+  "gs",
+  "az",
+] as const;
 
 /** One of {@linkcode STORE_TYPES}. */
 export type StoreType = typeof STORE_TYPES[number];
@@ -39,6 +55,11 @@ const ALIASES: Record<string, StoreType> = {
   s3: "s3",
   s3a: "s3",
   swift: "swift",
+  gs: "gs",
+  gcs: "gs",
+  az: "az",
+  abfs: "az",
+  abfss: "az",
 };
 
 /**
@@ -52,7 +73,9 @@ export function normalizeStoreType(name: string): StoreType {
   const type = ALIASES[name.trim().toLowerCase()];
   if (!type) {
     throw new TypeError(
-      `Unknown store type "${name}": expected one of ${STORE_TYPES.join(", ")} (or s3a, local)`,
+      `Unknown store type "${name}": expected one of ${
+        STORE_TYPES.join(", ")
+      } (or s3a, gcs, abfs, abfss, local)`,
     );
   }
   return type;
@@ -73,6 +96,19 @@ export interface ParseHrefOptions {
  * import { deepEqual } from "node:assert/strict";
  * deepEqual(parseHref("s3a://bucket/a/b.tif"), {
  *   store_type: "s3", store_container: "bucket", store_endpoint_url: null, key: "a/b.tif",
+ * });
+ * ```
+ *
+ * @example Google Cloud Storage and Azure Blob hrefs
+ * ```ts
+ * import { parseHref } from "./location.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseHref("gs://bucket/a.tif"), {
+ *   store_type: "gs", store_container: "bucket", store_endpoint_url: null, key: "a.tif",
+ * });
+ * deepEqual(parseHref("abfss://c@acct.dfs.core.windows.net/a.tif"), {
+ *   store_type: "az", store_container: "c@acct.dfs.core.windows.net", store_endpoint_url: null,
+ *   key: "a.tif",
  * });
  * ```
  *
@@ -130,8 +166,8 @@ export function parseHref(href: string, options: ParseHrefOptions = {}): Locatio
 
 /**
  * Formats a location as an href: `file://` URLs for absolute paths, the
- * relative path as is, `s3://`, `swift://`, `memory://` short forms, and
- * the plain URL for http(s).
+ * relative path as is, `s3://`, `swift://`, `gs://`, `az://`, `memory://`
+ * short forms, and the plain URL for http(s).
  *
  * @param location The location.
  * @returns The href.

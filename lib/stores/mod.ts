@@ -1,6 +1,6 @@
 /**
  * The store layer: one {@linkcode ObjectStore} contract, drivers for files,
- * memory, HTTP(S), S3 and Swift, wrappers, locations and the registry that
+ * memory, HTTP(S), S3, Swift and public gs/az objects, wrappers, locations and the registry that
  * opens a store for an href.
  *
  * @example Opening a store for an href and reading an object
@@ -26,6 +26,14 @@ export { MetricsStore, type StoreMetrics } from "./metrics_store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.ts";
 export { FileStore, type FileStoreOptions } from "./file.ts";
 export { HttpStore, type HttpStoreOptions } from "./http.ts";
+export {
+  GCS_PUBLIC_ENDPOINT,
+  PublicBucketStore,
+  type PublicBucketStoreOptions,
+  type PublicBucketTarget,
+  publicBucketTarget,
+  type PublicBucketType,
+} from "./public_bucket.ts";
 export { type S3Credentials, S3Store, type S3StoreOptions } from "./s3.ts";
 export {
   type SwiftAuthOptions,

@@ -16,6 +16,7 @@ import type { S3StoreOptions } from "./s3.ts";
 import { S3_MIN_PART_BYTES, S3_UPLOAD_DEFAULTS, s3PutBufferBytes } from "./_s3_parts.ts";
 import { LazyStore } from "./lazy_store.ts";
 import type { ObjectStore } from "./store.ts";
+import { PublicBucketStore, publicBucketTarget } from "./public_bucket.ts";
 import { type SwiftAuthOptions, SwiftObjectStore } from "./swift/mod.ts";
 import { authenticate } from "./swift/auth.ts";
 
@@ -65,13 +66,82 @@ export function bucketEnvSuffix(bucket: string): string {
 }
 
 /**
- * S3 settings for a bucket: `FERRY_S3_*_{BUCKET}` first, then the standard
- * AWS variables; the location's own endpoint wins over both.
+ * The env var suffix stacpkg uses for a bucket: runs of non-alphanumerics →
+ * one `_`, outer `_` trimmed, upper-cased.
+ *
+ * @example
+ * ```ts
+ * import { stacpkgBucketEnvSuffix } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(stacpkgBucketEnvSuffix("my..bucket-1."), "MY_BUCKET_1");
+ * ```
+ *
+ * @param bucket The bucket name.
+ * @returns E.g. `MY_BUCKET_1` for `my..bucket-1.`.
+ */
+export function stacpkgBucketEnvSuffix(bucket: string): string {
+  return bucket.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").toUpperCase();
+}
+
+/** An endpoint as stacpkg reads one: trimmed, no trailing `/`, `https://` when it has no scheme. */
+function endpointUrl(value: string | undefined): string | undefined {
+  const trimmed = value?.trim().replace(/\/+$/, "") ?? "";
+  if (trimmed === "") return undefined;
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `https://${trimmed}`;
+}
+
+/** The bucket's endpoint in `STACPKG_S3_ENDPOINTS_JSON` (`{"bucket": "https://endpoint"}`). */
+function endpointFromJson(bucket: string, env: EnvReader): string | undefined {
+  const text = env("STACPKG_S3_ENDPOINTS_JSON");
+  if (!text) return undefined;
+  let table: unknown;
+  try {
+    table = JSON.parse(text);
+  } catch {
+    table = undefined;
+  }
+  if (typeof table !== "object" || table === null || Array.isArray(table)) {
+    throw new TypeError(
+      'Invalid STACPKG_S3_ENDPOINTS_JSON: expected a JSON object of bucket endpoints, e.g. {"bucket": "https://endpoint"}',
+    );
+  }
+  const value = (table as Record<string, unknown>)[bucket];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new TypeError(
+      `Invalid STACPKG_S3_ENDPOINTS_JSON: the endpoint of bucket "${bucket}" is not a non-empty string`,
+    );
+  }
+  return value;
+}
+
+/**
+ * S3 settings for a bucket: `FERRY_S3_*_{BUCKET}` first, then stacpkg's
+ * `STACPKG_S3_*_{BUCKET}` (`ENDPOINT`, `ACCESS_KEY_ID`, `SECRET_ACCESS_KEY`,
+ * `SESSION_TOKEN`, `REGION`, `DEFAULT_REGION`; its bucket suffix) and
+ * `STACPKG_S3_ENDPOINTS_JSON`, then the standard AWS variables
+ * (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT`, the keys, the
+ * region; `AWS_SKIP_SIGNATURE` for unsigned requests); the location's own
+ * endpoint wins over all of them.
+ *
+ * @example stacpkg's variables
+ * ```ts
+ * import { s3OptionsFor } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ * const vars: Record<string, string> = {
+ *   STACPKG_S3_ENDPOINTS_JSON: '{"b": "minio.example:9000/"}', AWS_SKIP_SIGNATURE: "true",
+ * };
+ * const options = s3OptionsFor("b", null, (name) => vars[name]);
+ * equal(options.endpoint, "https://minio.example:9000");
+ * equal(options.anonymous, true);
+ * ```
  *
  * @param bucket The bucket.
  * @param endpoint The location's endpoint, if any.
  * @param env Where to read variables.
  * @returns Driver options.
+ * @throws {TypeError} For only one of stacpkg's bucket key pair, or a bad
+ *   `STACPKG_S3_ENDPOINTS_JSON`.
  */
 export function s3OptionsFor(
   bucket: string,
@@ -79,27 +149,41 @@ export function s3OptionsFor(
   env: EnvReader = readEnv,
 ): S3StoreOptions {
   const suffix = bucketEnvSuffix(bucket);
+  const stacpkgName = (name: string) => `STACPKG_S3_${name}_${stacpkgBucketEnvSuffix(bucket)}`;
+  const perBucket = (name: string) =>
+    env(`FERRY_S3_${name}_${suffix}`) ?? env(stacpkgName(name)) ?? undefined;
   const pick = (name: string, ...fallbacks: string[]) =>
-    env(`FERRY_S3_${name}_${suffix}`) ?? fallbacks.map((f) => env(f)).find((v) => v !== undefined);
-  const flag = (name: string) => /^(1|true|yes|on)$/i.test(pick(name, `FERRY_S3_${name}`) ?? "");
+    perBucket(name) ?? fallbacks.map((f) => env(f)).find((v) => v !== undefined);
+  const truthy = (value: string | undefined) => /^(1|true|yes|on)$/i.test(value?.trim() ?? "");
+  const flag = (name: string, ...fallbacks: string[]) =>
+    truthy(pick(name, `FERRY_S3_${name}`, ...fallbacks));
+  if (!env(stacpkgName("ACCESS_KEY_ID")) !== !env(stacpkgName("SECRET_ACCESS_KEY"))) {
+    throw new TypeError(
+      `Incomplete S3 credentials for bucket "${bucket}": set both ${
+        stacpkgName("ACCESS_KEY_ID")
+      } and ${stacpkgName("SECRET_ACCESS_KEY")}`,
+    );
+  }
   const accessKeyId = pick("ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
   const secretAccessKey = pick("SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
   const sessionToken = pick("SESSION_TOKEN", "AWS_SESSION_TOKEN");
   registerSecret(secretAccessKey);
   registerSecret(sessionToken);
-  const resolvedEndpoint = endpoint ?? pick("ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+  const configured = perBucket("ENDPOINT") ?? endpointFromJson(bucket, env) ??
+    env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL") ?? env("AWS_ENDPOINT");
+  const resolvedEndpoint = endpoint ?? endpointUrl(configured);
   const pathStyle = pick("PATH_STYLE", "FERRY_S3_PATH_STYLE");
   return {
     bucket,
     endpoint: resolvedEndpoint,
-    region: pick("REGION", "AWS_REGION", "AWS_DEFAULT_REGION") ?? "us-east-1",
-    forcePathStyle: pathStyle === undefined
-      ? resolvedEndpoint !== undefined
-      : /^(1|true|yes|on)$/i.test(pathStyle),
+    // stacpkg's per-bucket DEFAULT_REGION stands where AWS_DEFAULT_REGION does, ahead of it.
+    region: pick("REGION", "AWS_REGION") ?? env(stacpkgName("DEFAULT_REGION")) ??
+      env("AWS_DEFAULT_REGION") ?? "us-east-1",
+    forcePathStyle: pathStyle === undefined ? resolvedEndpoint !== undefined : truthy(pathStyle),
     credentials: accessKeyId && secretAccessKey
       ? { accessKeyId, secretAccessKey, sessionToken }
       : undefined,
-    anonymous: flag("ANONYMOUS"),
+    anonymous: flag("ANONYMOUS", "AWS_SKIP_SIGNATURE"),
     requesterPays: flag("REQUESTER_PAYS"),
   };
 }
@@ -248,6 +332,18 @@ export function openLocation(target: string | Location, options: OpenOptions = {
           async () => new (await import("./s3.ts")).S3Store(s3),
           (size, bufferLimitBytes) => s3PutBufferBytes(size, sizing, bufferLimitBytes),
         );
+      break;
+    }
+    case "gs":
+    case "az": {
+      const target = publicBucketTarget(location, env);
+      cacheKey = `${location.store_type}:${JSON.stringify([target.endpoint, target.container])}`;
+      make = () =>
+        new PublicBucketStore({
+          type: location.store_type as "gs" | "az",
+          container: target.container,
+          endpoint: target.endpoint,
+        });
       break;
     }
     case "swift": {

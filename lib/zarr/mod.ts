@@ -30,6 +30,7 @@ export {
   ZarrStore,
   type ZarrStoreOptions,
 } from "./store.ts";
+export { isPublic, setPublic, togglePublic } from "./container_acl.ts";
 export {
   swiftAuthFromStorageOptions,
   type SwiftStorageOptions,

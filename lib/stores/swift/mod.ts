@@ -32,4 +32,12 @@ export {
   type TempUrlMethod,
   type TempUrlOptions,
 } from "./tempurl.ts";
-export { PUBLIC_READ_ACL, setContainerRead } from "./acl.ts";
+export {
+  getContainerRead,
+  isPublicReadAcl,
+  PUBLIC_READ_ACL,
+  setContainerPublic,
+  setContainerRead,
+  withoutPublicRead,
+  withPublicRead,
+} from "./acl.ts";

@@ -1,0 +1,92 @@
+/**
+ * Which items a lock or package is made of (`--item-ids`, `--providers` of
+ * `ferry build` and `ferry asset-lock derive`), as stacpkg selects them: an
+ * item's providers are the names in `properties.providers[]` (objects'
+ * `name`, or plain strings), and the `provider` and `oam:producer_name`
+ * properties (OpenAerialMap's items carry the latter).
+ *
+ * @module
+ */
+
+/** What selection reads of an item (a `StacItem` fits). */
+export interface SelectableItem {
+  /** The item id. */
+  id: string;
+  /** The item's properties. */
+  properties?: Record<string, unknown> | null | undefined;
+}
+
+/** Which items to keep; each list, when non-empty, must match. */
+export interface ItemSelection {
+  /** Keep items whose id is one of these. @default all */
+  itemIds?: readonly string[] | undefined;
+  /** Keep items with a provider name among these. @default all */
+  providers?: readonly string[] | undefined;
+}
+
+/**
+ * The provider names of an item: `properties.providers[].name` (or plain
+ * string entries), `properties.provider` and `properties["oam:producer_name"]`.
+ *
+ * @example
+ * ```ts
+ * import { providerNamesOf } from "./item_selection.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(providerNamesOf({ id: "a", properties: {
+ *   providers: [{ name: "Esri" }, "Maxar"], provider: "USGS", "oam:producer_name": "Jane",
+ * } }), new Set(["Esri", "Maxar", "USGS", "Jane"]));
+ * ```
+ *
+ * @param item The item.
+ * @returns The names (empty when it names none).
+ */
+export function providerNamesOf(item: SelectableItem): Set<string> {
+  const names = new Set<string>();
+  const properties = item.properties;
+  if (!properties || typeof properties !== "object") return names;
+  const add = (value: unknown) => {
+    if (typeof value === "string" && value !== "") names.add(value);
+  };
+  add(properties.provider);
+  add(properties["oam:producer_name"]);
+  const list = properties.providers;
+  if (Array.isArray(list)) {
+    for (const entry of list) {
+      if (entry && typeof entry === "object") add((entry as { name?: unknown }).name);
+      else add(entry);
+    }
+  }
+  return names;
+}
+
+/**
+ * A predicate for a selection, or undefined when it keeps every item.
+ *
+ * @example
+ * ```ts
+ * import { itemSelector } from "./item_selection.ts";
+ * import { equal } from "node:assert/strict";
+ * const keep = itemSelector({ providers: ["OpenAerialMap"] })!;
+ * equal(keep({ id: "a", properties: { "oam:producer_name": "OpenAerialMap" } }), true);
+ * equal(keep({ id: "b", properties: {} }), false);
+ * equal(itemSelector({ itemIds: [], providers: [] }), undefined);
+ * ```
+ *
+ * @param selection Item ids and provider names.
+ * @returns Whether an item is kept, or undefined for "all".
+ */
+export function itemSelector(
+  selection: ItemSelection,
+): ((item: SelectableItem) => boolean) | undefined {
+  const ids = selection.itemIds?.length ? new Set(selection.itemIds) : undefined;
+  const providers = selection.providers?.length ? new Set(selection.providers) : undefined;
+  if (!ids && !providers) return undefined;
+  return (item) => {
+    if (ids && !ids.has(item.id)) return false;
+    if (providers) {
+      for (const name of providerNamesOf(item)) if (providers.has(name)) return true;
+      return false;
+    }
+    return true;
+  };
+}
