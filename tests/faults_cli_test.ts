@@ -287,8 +287,6 @@ Deno.test({
           "--max-workers",
           "4",
           "--keep-going",
-          "--destination-lock",
-          `${dir}/${scenario}.parquet`,
         ]);
         const expected = new Map(data.map((s) => [
           destinationKey(
