@@ -5,7 +5,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { DeleteBucketCommand } from "@aws-sdk/client-s3";
-import { S3Store } from "../lib/stores/s3.ts";
+import { s3ClientOf, S3Store } from "../lib/stores/s3.ts";
 import { liveEnv, liveS3, uniqueName } from "./_live.ts";
 import { patternStream, sha256Of } from "./store_conformance.ts";
 
@@ -104,7 +104,7 @@ if (env) {
       const keys: string[] = [];
       for await (const e of store.list("")) if (e.kind === "object") keys.push(e.key);
       equal((await store.deleteMany(keys)).length, 0);
-      await store.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+      await s3ClientOf(store).send(new DeleteBucketCommand({ Bucket: bucket }));
     },
   });
 }

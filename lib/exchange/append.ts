@@ -64,7 +64,7 @@ export type RootUpdate = "auto" | "cas" | "lock";
 
 /** Options of {@linkcode appendRefs}. */
 export interface AppendOptions extends ExchangeOptions {
-  /** @default "auto" (compare-and-swap where the store offers it) */
+  /** How the root is updated. @default "auto" (compare-and-swap where the store offers it) */
   rootUpdate?: RootUpdate | undefined;
   /** The lock's lease (`root_lock.ts`). @default 60000 */
   lockLeaseMs?: number | undefined;

@@ -30,6 +30,8 @@ export class ManifestNotFoundError extends Error {
   readonly referencedBy: string | undefined;
 
   /**
+   * Creates a `ManifestNotFoundError`
+   *
    * @param key The missing manifest's key.
    * @param options The referencing manifest and the cause.
    */
@@ -65,6 +67,8 @@ export class InvalidManifestError extends SyntaxError {
   readonly line: number | undefined;
 
   /**
+   * Creates a `InvalidManifestError`
+   *
    * @param reason What is wrong with the line.
    * @param options The manifest, the line number and the cause.
    */
@@ -104,6 +108,8 @@ export class MissingPlaceholderError extends TypeError {
   readonly template: string;
 
   /**
+   * Creates a `MissingPlaceholderError`
+   *
    * @param placeholder The placeholder's name.
    * @param template The template.
    */
@@ -134,6 +140,8 @@ export class ShardReadError extends Error {
   readonly offset: number | undefined;
 
   /**
+   * Creates a `ShardReadError`
+   *
    * @param archive The archive.
    * @param reason What is wrong.
    * @param options The offset and the cause.

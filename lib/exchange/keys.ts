@@ -108,7 +108,11 @@ export class KeyTemplates {
   /** The default variables. */
   readonly defaultVars: KeyVars;
 
-  /** @param options Base prefix and default variables. */
+  /**
+   * Creates a `KeyTemplates`
+   *
+   * @param options Base prefix and default variables.
+   */
   constructor(options: KeyTemplatesOptions = {}) {
     this.basePrefix = options.basePrefix ?? "";
     this.defaultVars = { ...options.defaultVars };
@@ -145,6 +149,8 @@ export class KeyScope {
   readonly vars: KeyVars;
 
   /**
+   * Creates a `KeyScope`
+   *
    * @param templates The templates it resolves with.
    * @param vars The scope's variables.
    */

@@ -33,7 +33,7 @@ export type WriteMode = "overwrite" | "append_parts";
 
 /** Options of {@linkcode ManifestWriter}. */
 export interface ManifestWriterOptions extends AppendOptions {
-  /** @default "append_parts" */
+  /** Whether the root is replaced or gains a reference to a new part. @default "append_parts" */
   mode?: WriteMode | undefined;
   /** Entries per part before it is flushed. @default 50000 */
   partMaxEntries?: number | undefined;
@@ -95,6 +95,8 @@ export class ManifestWriter {
   #closed = false;
 
   /**
+   * Creates a `ManifestWriter`
+   *
    * @param store Where the manifest goes.
    * @param rootKey The root manifest's key.
    * @param options Mode, part limits, root update, budget, retries, signal.

@@ -102,6 +102,8 @@ export class ProbeError extends Error {
   readonly assetKey: string;
 
   /**
+   * Creates a `ProbeError`
+   *
    * @param row The 1-based row number.
    * @param lockRow The row that failed.
    * @param cause The failure.

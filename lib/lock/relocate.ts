@@ -86,6 +86,8 @@ export class RelocateError extends Error {
   /** The row that failed. */
   readonly row: LockRow;
   /**
+   * Creates a `RelocateError`
+   *
    * @param row The row.
    * @param cause The failure.
    */

@@ -104,6 +104,8 @@ export class ChunkStream implements ReadableWritablePair<Uint8Array, Uint8Array>
   readonly #onAbort: () => void;
 
   /**
+   * Creates a `ChunkStream`
+   *
    * @param options Budget, chunk size, consumer holding, total size, signal.
    * @throws {RangeError} When the chunk size or holding count is not valid.
    */

@@ -57,6 +57,8 @@ export class ChecksumMismatchError extends Error {
   readonly key: string | undefined;
 
   /**
+   * Creates a `ChecksumMismatchError`
+   *
    * @param kind Which fact.
    * @param expected The expected value.
    * @param actual The value seen.
@@ -175,7 +177,11 @@ export class HashStream extends TransformStream<Uint8Array, Uint8Array> {
   readonly digest: Promise<StreamDigest>;
   readonly #found: { mismatch?: ChecksumMismatchError };
 
-  /** @param options MD5, expected facts, key for errors. */
+  /**
+   * Creates a `HashStream`
+   *
+   * @param options MD5, expected facts, key for errors.
+   */
   constructor(options: HashStreamOptions = {}) {
     const sha256: Hash = createHash("sha256");
     const md5: Hash | undefined = options.md5 || options.expected?.md5 !== undefined

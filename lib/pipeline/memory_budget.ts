@@ -66,6 +66,8 @@ export class MemoryBudget {
   readonly #name: string;
 
   /**
+   * Creates a `MemoryBudget`
+   *
    * @param limitBytes The ceiling in bytes (a positive integer).
    * @param options The smallest request to allow for, and an observer.
    * @throws {RangeError} When the limit is not a positive integer or is below `minRequestBytes`.
@@ -166,7 +168,11 @@ export class MemoryBudget {
     this.#wake();
   }
 
-  /** @returns `MemoryBudget(inUse/limit)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `MemoryBudget(inUse/limit)`.
+   */
   toString(): string {
     return `MemoryBudget(${this.#inUse}/${this.limitBytes})`;
   }

@@ -28,6 +28,8 @@ export class StoreError extends Error {
   attempts: number | undefined;
 
   /**
+   * Creates a `StoreError`
+   *
    * @param message What went wrong, sentence case.
    * @param options Store, key and cause.
    */
@@ -42,7 +44,7 @@ export class StoreError extends Error {
 
 /** The object or container does not exist. */
 export class NotFoundError extends StoreError {
-  /** @inheritdoc */
+  /** Creates a `NotFoundError` */
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, options);
     this.name = "NotFoundError";
@@ -51,7 +53,7 @@ export class NotFoundError extends StoreError {
 
 /** Credentials are missing, wrong or do not allow the operation. */
 export class PermissionDeniedError extends StoreError {
-  /** @inheritdoc */
+  /** Creates a `PermissionDeniedError` */
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, options);
     this.name = "PermissionDeniedError";
@@ -60,7 +62,7 @@ export class PermissionDeniedError extends StoreError {
 
 /** A precondition failed: the object exists already or changed meanwhile. */
 export class ConflictError extends StoreError {
-  /** @inheritdoc */
+  /** Creates a `ConflictError` */
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, options);
     this.name = "ConflictError";
@@ -71,7 +73,7 @@ export class ConflictError extends StoreError {
 export class TransientError extends StoreError {
   /** Seconds the server asked to wait before retrying, if it said. */
   readonly retryAfterSeconds: number | undefined;
-  /** @inheritdoc */
+  /** Creates a `TransientError` */
   constructor(message: string, options: StoreErrorOptions & { retryAfterSeconds?: number } = {}) {
     super(message, options);
     this.name = "TransientError";
@@ -81,7 +83,7 @@ export class TransientError extends StoreError {
 
 /** The request itself is wrong: a bad key, range or argument the server refused. */
 export class InvalidInputError extends StoreError {
-  /** @inheritdoc */
+  /** Creates a `InvalidInputError` */
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, options);
     this.name = "InvalidInputError";
@@ -90,7 +92,7 @@ export class InvalidInputError extends StoreError {
 
 /** The driver cannot do this operation at all (e.g. writing to an https store). */
 export class NotSupportedError extends StoreError {
-  /** @inheritdoc */
+  /** Creates a `NotSupportedError` */
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, options);
     this.name = "NotSupportedError";

@@ -59,9 +59,14 @@ export interface FileStoreOptions {
 export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, PutChecker {
   /** A file's ETag (inode, mtime, size) says nothing about its bytes. */
   readonly putCheck = "none" as const;
+  /** The folder keys are relative to, ending in `/`. */
   readonly root: string;
 
-  /** @param options The root folder. */
+  /**
+   * Creates a `FileStore`
+   *
+   * @param options The root folder.
+   */
   constructor(options: FileStoreOptions = {}) {
     const root = options.root ?? "/";
     this.root = root.endsWith("/") ? root : root + "/";
@@ -106,7 +111,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     };
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   async head(key: string): Promise<ObjectMeta> {
     const path = this.#path(key);
     try {
@@ -120,7 +125,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     }
   }
 
-  /** @inheritdoc */
+  /** The object's bytes, whole or a range, as a web stream */
   async get(key: string, options: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
     const path = this.#path(key);
     let file: Deno.FsFile;
@@ -147,7 +152,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     }
   }
 
-  /** @inheritdoc */
+  /** Writes the stream to `key` atomically: readers see the old object or the whole new one */
   async put(
     key: string,
     body: ReadableStream<Uint8Array>,
@@ -251,7 +256,7 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     }
   }
 
-  /** @inheritdoc */
+  /** Every object under `prefix` (all pages), in key order */
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListEntry> {
     const base = prefix.slice(0, prefix.lastIndexOf("/") + 1);
     let lastPrefix: string | undefined;
@@ -319,12 +324,20 @@ export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, P
     }
   }
 
-  /** @returns A `file://` URL of the key. */
+  /**
+   * The URL of `key`, with no credentials in it
+   *
+   * @returns A `file://` URL of the key.
+   */
   urlOf(key: string): string {
     return fileUrlOf(this.#path(key));
   }
 
-  /** @returns `FileStore(root)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `FileStore(root)`.
+   */
   toString(): string {
     return `FileStore(${this.root})`;
   }

@@ -97,6 +97,8 @@ export class HttpStore implements ObjectStore {
   readonly #headers: Record<string, string>;
 
   /**
+   * Creates a `HttpStore`
+   *
    * @param options Base URL and headers.
    * @throws {TypeError} When `baseUrl` is not an http(s) URL.
    */
@@ -161,7 +163,7 @@ export class HttpStore implements ObjectStore {
     );
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   async head(key: string, options: { signal?: AbortSignal | undefined } = {}): Promise<ObjectMeta> {
     const response = await this.#fetch("head", key, { method: "HEAD", signal: options.signal });
     void response.body?.cancel().catch(() => {});
@@ -195,7 +197,7 @@ export class HttpStore implements ObjectStore {
   }
 
   /**
-   * @inheritdoc
+   * The object's bytes, whole or a range, as a web stream
    * An empty range yields an empty stream without a request; a range past
    * the end (416) yields an empty stream; a 200 answer to a ranged request is
    * cut to the requested bytes while streaming.
@@ -295,7 +297,11 @@ export class HttpStore implements ObjectStore {
     );
   }
 
-  /** @returns `HttpStore(baseUrl)`, any query string replaced by `?REDACTED`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `HttpStore(baseUrl)`, any query string replaced by `?REDACTED`.
+   */
   toString(): string {
     return `HttpStore(${safeUrl(this.#base.href.replace(/\/$/, ""))})`;
   }

@@ -18,11 +18,14 @@ import type {
 
 /** A counting semaphore. */
 export class Semaphore {
+  /** Slots in all. */
   readonly limit: number;
   #available: number;
   readonly #waiting: (() => void)[] = [];
 
   /**
+   * Creates a `Semaphore`
+   *
    * @param limit Slots; a whole number >= 1.
    * @throws {RangeError} For a bad limit.
    */
@@ -114,10 +117,14 @@ export interface LimitStoreOptions {
 
 /** Bounds the calls in flight against `inner`. */
 export class LimitStore implements ObjectStore {
+  /** The wrapped store. */
   readonly inner: ObjectStore;
+  /** The permits every call of this store takes. */
   readonly semaphore: Semaphore;
 
   /**
+   * Creates a `LimitStore`
+   *
    * @param inner The store to wrap.
    * @param options The limit.
    */
@@ -127,12 +134,12 @@ export class LimitStore implements ObjectStore {
     forwardOptionalAbilities(this, inner);
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {
     return this.semaphore.run(() => this.inner.head(key, options));
   }
 
-  /** @inheritdoc */
+  /** The object's bytes, whole or a range, as a web stream */
   async get(key: string, options?: GetOptions): Promise<ReadableStream<Uint8Array>> {
     const release = await this.semaphore.acquire();
     try {
@@ -143,12 +150,12 @@ export class LimitStore implements ObjectStore {
     }
   }
 
-  /** @inheritdoc */
+  /** Writes the stream to `key` atomically: readers see the old object or the whole new one */
   put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     return this.semaphore.run(() => this.inner.put(key, body, options));
   }
 
-  /** @inheritdoc */
+  /** Deletes `key`; a missing key is not an error */
   delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
     return this.semaphore.run(() => this.inner.delete(key, options));
   }
@@ -158,7 +165,11 @@ export class LimitStore implements ObjectStore {
     return this.inner.list(prefix, options);
   }
 
-  /** @returns `LimitStore(n, inner)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `LimitStore(n, inner)`.
+   */
   toString(): string {
     return `LimitStore(${this.semaphore.limit}, ${this.inner})`;
   }

@@ -62,7 +62,11 @@ export class MemoryStore
   readonly #objects: Map<string, StoredObject>;
   readonly #name: string;
 
-  /** @param options The store's name. */
+  /**
+   * Creates a `MemoryStore`
+   *
+   * @param options The store's name.
+   */
   constructor(options: MemoryStoreOptions = {}) {
     this.#name = options.name ?? "";
     if (options.name === undefined) {
@@ -80,13 +84,13 @@ export class MemoryStore
     return found;
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   async head(key: string): Promise<ObjectMeta> {
     checkKey(key, String(this));
     return await Promise.resolve({ ...this.#find(key).meta });
   }
 
-  /** @inheritdoc */
+  /** The object's bytes, whole or a range, as a web stream */
   async get(key: string, options: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
     await Promise.resolve();
     checkKey(key, String(this));
@@ -105,7 +109,7 @@ export class MemoryStore
     });
   }
 
-  /** @inheritdoc */
+  /** Writes the stream to `key` atomically: readers see the old object or the whole new one */
   async put(
     key: string,
     body: ReadableStream<Uint8Array>,
@@ -128,7 +132,7 @@ export class MemoryStore
     return { etag, size: bytes.byteLength };
   }
 
-  /** @inheritdoc */
+  /** Like `put`, but throws `ConflictError` when `condition` does not hold */
   async putIf(
     key: string,
     body: ReadableStream<Uint8Array>,
@@ -147,20 +151,20 @@ export class MemoryStore
     return await this.put(key, new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), options);
   }
 
-  /** @inheritdoc */
+  /** Deletes `key`; a missing key is not an error */
   async delete(key: string): Promise<void> {
     await Promise.resolve();
     checkKey(key, String(this));
     this.#objects.delete(key);
   }
 
-  /** @inheritdoc */
+  /** Deletes every key in few requests; returns the keys that failed, with the reason */
   deleteMany(keys: string[]): Promise<{ key: string; error: Error }[]> {
     for (const key of keys) this.#objects.delete(key);
     return Promise.resolve([]);
   }
 
-  /** @inheritdoc */
+  /** Copies `from` to `to` inside the store */
   async copyWithin(from: string, to: string): Promise<void> {
     await Promise.resolve();
     const source = this.#find(from);
@@ -170,7 +174,7 @@ export class MemoryStore
     });
   }
 
-  /** @inheritdoc */
+  /** Every object under `prefix` (all pages), in key order */
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListEntry> {
     const keys = [...this.#objects.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
     let lastPrefix: string | undefined;
@@ -187,7 +191,11 @@ export class MemoryStore
     }
   }
 
-  /** @returns `MemoryStore(name)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `MemoryStore(name)`.
+   */
   toString(): string {
     return `MemoryStore(${this.#name})`;
   }

@@ -16,12 +16,19 @@ import type {
 
 /** Counters of a {@linkcode MetricsStore}. */
 export interface StoreMetrics {
+  /** HEAD requests made */
   heads: number;
+  /** GET requests made */
   gets: number;
+  /** Puts made */
   puts: number;
+  /** Deletes made */
   deletes: number;
+  /** Listings made */
   lists: number;
+  /** Bytes read from object bodies */
   bytesRead: number;
+  /** Bytes written by puts */
   bytesWritten: number;
 }
 
@@ -38,7 +45,9 @@ function counting(body: ReadableStream<Uint8Array>, add: (n: number) => void) {
 
 /** Counts what passes through to `inner`. */
 export class MetricsStore implements ObjectStore {
+  /** The wrapped store. */
   readonly inner: ObjectStore;
+  /** The counts so far. */
   readonly metrics: StoreMetrics = {
     heads: 0,
     gets: 0,
@@ -49,43 +58,51 @@ export class MetricsStore implements ObjectStore {
     bytesWritten: 0,
   };
 
-  /** @param inner The store to wrap. */
+  /**
+   * Creates a `MetricsStore`
+   *
+   * @param inner The store to wrap.
+   */
   constructor(inner: ObjectStore) {
     this.inner = inner;
     forwardOptionalAbilities(this, inner);
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {
     this.metrics.heads++;
     return this.inner.head(key, options);
   }
 
-  /** @inheritdoc */
+  /** The object's bytes, whole or a range, as a web stream */
   async get(key: string, options?: GetOptions): Promise<ReadableStream<Uint8Array>> {
     this.metrics.gets++;
     return counting(await this.inner.get(key, options), (n) => this.metrics.bytesRead += n);
   }
 
-  /** @inheritdoc */
+  /** Writes the stream to `key` atomically: readers see the old object or the whole new one */
   put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     this.metrics.puts++;
     return this.inner.put(key, counting(body, (n) => this.metrics.bytesWritten += n), options);
   }
 
-  /** @inheritdoc */
+  /** Deletes `key`; a missing key is not an error */
   delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
     this.metrics.deletes++;
     return this.inner.delete(key, options);
   }
 
-  /** @inheritdoc */
+  /** Every object under `prefix` (all pages), in key order */
   list(prefix: string, options?: ListOptions): AsyncIterable<ListEntry> {
     this.metrics.lists++;
     return this.inner.list(prefix, options);
   }
 
-  /** @returns `MetricsStore(inner)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `MetricsStore(inner)`.
+   */
   toString(): string {
     return `MetricsStore(${this.inner})`;
   }

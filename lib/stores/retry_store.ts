@@ -67,10 +67,13 @@ export async function withRetry<T>(
  * because a stream cannot be replayed: the pipeline retries whole objects.
  */
 export class RetryStore implements ObjectStore {
+  /** The wrapped store. */
   readonly inner: ObjectStore;
   readonly #options: RetryOptions;
 
   /**
+   * Creates a `RetryStore`
+   *
    * @param inner The store to wrap.
    * @param options Attempts and delays.
    */
@@ -80,27 +83,27 @@ export class RetryStore implements ObjectStore {
     forwardOptionalAbilities(this, inner);
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
     return withRetry(() => this.inner.head(key, options), { ...this.#options, ...options });
   }
 
-  /** @inheritdoc */
+  /** The object's bytes, whole or a range, as a web stream */
   get(key: string, options: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
     return withRetry(() => this.inner.get(key, options), { ...this.#options, ...options });
   }
 
-  /** @inheritdoc */
+  /** Writes the stream to `key` atomically: readers see the old object or the whole new one */
   put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     return this.inner.put(key, body, options);
   }
 
-  /** @inheritdoc */
+  /** Deletes `key`; a missing key is not an error */
   delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     return withRetry(() => this.inner.delete(key, options), { ...this.#options, ...options });
   }
 
-  /** @inheritdoc */
+  /** Every object under `prefix` (all pages), in key order */
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListEntry> {
     let started = false;
     const attempt = async function* (inner: ObjectStore) {
@@ -122,7 +125,11 @@ export class RetryStore implements ObjectStore {
     }
   }
 
-  /** @returns `RetryStore(inner)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `RetryStore(inner)`.
+   */
   toString(): string {
     return `RetryStore(${this.inner})`;
   }

@@ -309,6 +309,8 @@ export class S3Store
   #bucketReady: Promise<void> | undefined;
 
   /**
+   * Creates a `S3Store`
+   *
    * @param options Bucket, endpoint, credentials and upload tuning.
    * @throws {RangeError} For a part size under 5 MiB or a non-positive count.
    */
@@ -359,11 +361,7 @@ export class S3Store
     registerSecret(options.credentials?.sessionToken);
     this.#client = this.#makeClient(1);
     this.#uploadClient = this.#makeClient(3);
-  }
-
-  /** The underlying SDK client (an escape hatch for what the store does not cover). */
-  get client(): S3Client {
-    return this.#client;
+    sdkClients.set(this, this.#client);
   }
 
   /** The bucket this store reads and writes. */
@@ -443,7 +441,7 @@ export class S3Store
     return { op, bucket: this.#options.bucket, key, store: String(this) };
   }
 
-  /** @inheritdoc */
+  /** Facts about one object; throws `NotFoundError` when it is missing */
   async head(key: string, options: { signal?: AbortSignal | undefined } = {}): Promise<ObjectMeta> {
     checkKey(key, String(this));
     try {
@@ -471,7 +469,7 @@ export class S3Store
   }
 
   /**
-   * @inheritdoc
+   * The object's bytes, whole or a range, as a web stream
    * An empty range (length 0) yields an empty stream without a request; a
    * range starting at or past the end yields an empty stream; one running
    * past the end is clamped.
@@ -516,7 +514,7 @@ export class S3Store
   }
 
   /**
-   * @inheritdoc
+   * Writes the stream to `key` atomically: readers see the old object or the whole new one
    * Bodies of known size up to `multipartThresholdBytes` go in one PutObject;
    * larger or unknown-size bodies go multipart (`partSizeBytes` parts,
    * `putMaxConcurrency` in flight, so at most their product is buffered), and
@@ -787,7 +785,7 @@ export class S3Store
     }
   }
 
-  /** @inheritdoc */
+  /** Deletes `key`; a missing key is not an error */
   async delete(key: string, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
     checkKey(key, String(this));
     try {
@@ -947,7 +945,7 @@ export class S3Store
   }
 
   /**
-   * @inheritdoc
+   * Every object under `prefix` (all pages), in key order
    * Pages through ListObjectsV2 with continuation tokens, `listingPageSize`
    * keys a page; within a page objects and common prefixes are merged in key
    * order.
@@ -992,7 +990,11 @@ export class S3Store
     } while (token);
   }
 
-  /** @returns `S3Store(s3://bucket)`, with the endpoint when one is set; never a secret. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `S3Store(s3://bucket)`, with the endpoint when one is set; never a secret.
+   */
   toString(): string {
     const at = this.#options.endpoint ? ` at ${redact(this.#options.endpoint)}` : "";
     return `S3Store(s3://${this.#options.bucket}${at})`;
@@ -1036,6 +1038,20 @@ function* piecesOf(bytes: Uint8Array, size: number): Generator<Uint8Array> {
   for (let offset = 0; offset < bytes.byteLength; offset += size) {
     yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + size));
   }
+}
+
+const sdkClients = new WeakMap<S3Store, S3Client>();
+
+/**
+ * The SDK client under an `S3Store`: an escape hatch for what the store does
+ * not cover (kept off the store's own interface, so the SDK's types stay out
+ * of ferry's public API).
+ *
+ * @param store The store.
+ * @returns Its SDK client.
+ */
+export function s3ClientOf(store: S3Store): S3Client {
+  return sdkClients.get(store)!;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   TransientError,
 } from "./errors.ts";
 import { getBytes, listAll, putBytes, streamOf } from "./ext.ts";
-import { classify, S3Store, type S3StoreOptions } from "./s3.ts";
+import { classify, s3ClientOf, S3Store, type S3StoreOptions } from "./s3.ts";
 import { isBulkDeleter, isConditionalPutter, isServerCopier } from "./store.ts";
 
 const env = liveEnv(
@@ -111,7 +111,7 @@ if (env) {
     const keys: string[] = [];
     for await (const e of store.list("")) if (e.kind === "object") keys.push(e.key);
     await store.deleteMany(keys);
-    await store.client.send(
+    await s3ClientOf(store).send(
       new (await import("@aws-sdk/client-s3")).DeleteBucketCommand({ Bucket: store.bucket }),
     ).catch(() => {});
   };
@@ -196,7 +196,7 @@ if (env) {
       });
       await rejects(store.put("mp/broken.bin", failing), /source broke/);
       await rejects(store.head("mp/broken.bin"), NotFoundError);
-      const uploads = await store.client.send(
+      const uploads = await s3ClientOf(store).send(
         new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: "mp/broken.bin" }),
       );
       deepEqual(uploads.Uploads ?? [], []);
@@ -250,7 +250,7 @@ if (env) {
     const store = make({ deleteBatchSize: batch });
     ok(isBulkDeleter(store));
     let requests = 0;
-    store.client.middlewareStack.add(
+    s3ClientOf(store).middlewareStack.add(
       (next, context) => (args) => {
         if (context.commandName === "DeleteObjectsCommand") requests++;
         return next(args);
@@ -328,7 +328,7 @@ if (env) {
         await sha256Of(await store.get("big/dst.bin")),
         await sha256Of(patternStream(size, 3)),
       );
-      const uploads = await store.client.send(
+      const uploads = await s3ClientOf(store).send(
         new ListMultipartUploadsCommand({ Bucket: store.bucket }),
       );
       equal(uploads.Uploads?.length ?? 0, 0, "no multipart upload left open");
@@ -379,7 +379,7 @@ if (env) {
     async fn() {
       const seen: Record<string, string>[] = [];
       const spy = (store: S3Store) =>
-        store.client.middlewareStack.add(
+        s3ClientOf(store).middlewareStack.add(
           (next) => (args) => {
             seen.push({ ...(args.request as { headers: Record<string, string> }).headers });
             return next(args);

@@ -106,6 +106,8 @@ export class ZarrStore {
   readonly #limiter: Semaphore;
 
   /**
+   * Creates a `ZarrStore`
+   *
    * @param store Any ferry object store.
    * @param options Prefix, read-only mode, concurrency.
    * @throws {TypeError} On a prefix with an empty, `.` or `..` segment.
@@ -406,7 +408,11 @@ export class ZarrStore {
     });
   }
 
-  /** @returns `ZarrStore(<store>, prefix)`, with `read-only` when it is. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `ZarrStore(<store>, prefix)`, with `read-only` when it is.
+   */
   toString(): string {
     return `ZarrStore(${this.store}, "${this.prefix}"${this.readOnly ? ", read-only" : ""})`;
   }

@@ -173,7 +173,12 @@ export class SwiftStore extends ZarrStore {
     return new SwiftStore(store, container, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * The same store, read-only or writable.
+   *
+   * @param readOnly Whether writes are refused.
+   * @returns A new store over the same container and prefix.
+   */
   override withReadOnly(readOnly = false): SwiftStore {
     return new SwiftStore(this.store, this.container, {
       prefix: this.prefix,
@@ -182,7 +187,11 @@ export class SwiftStore extends ZarrStore {
     });
   }
 
-  /** @returns `SwiftStore(swift://container/prefix)`, with `read-only` when it is. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `SwiftStore(swift://container/prefix)`, with `read-only` when it is.
+   */
   override toString(): string {
     return `SwiftStore(swift://${this.container}/${this.prefix}${
       this.readOnly ? ", read-only" : ""

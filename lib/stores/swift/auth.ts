@@ -109,7 +109,11 @@ export class SwiftSession {
   #current: SwiftCredentials | undefined;
   #inflight: Promise<SwiftCredentials> | undefined;
 
-  /** @param auth A pre-authenticated token or TempAuth credentials. */
+  /**
+   * Creates a `SwiftSession`
+   *
+   * @param auth A pre-authenticated token or TempAuth credentials.
+   */
   constructor(auth: SwiftAuthOptions) {
     this.auth = auth;
     if ("token" in auth) {

@@ -65,7 +65,11 @@ export class SwiftClient {
   /** The shared session. */
   readonly session: SwiftSession;
 
-  /** @param session The session that supplies tokens. */
+  /**
+   * Creates a `SwiftClient`
+   *
+   * @param session The session that supplies tokens.
+   */
   constructor(session: SwiftSession) {
     this.session = session;
   }

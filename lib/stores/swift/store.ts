@@ -139,6 +139,8 @@ export class SwiftObjectStore
   readonly #known = new Set<string>();
 
   /**
+   * Creates a `SwiftObjectStore`
+   *
    * @param options Container, auth, segment size, listing page size.
    * @throws {RangeError} On a segment or page size that is not a positive integer.
    */
@@ -164,7 +166,11 @@ export class SwiftObjectStore
     this.client = new SwiftClient(swiftSession(options.auth));
   }
 
-  /** @returns `SwiftObjectStore(swift://container)`. */
+  /**
+   * A short description, with no secret in it
+   *
+   * @returns `SwiftObjectStore(swift://container)`.
+   */
   toString(): string {
     return `SwiftObjectStore(swift://${this.container})`;
   }
@@ -191,8 +197,8 @@ export class SwiftObjectStore
     }
   }
 
-  /** @inheritdoc */
-  async head(key: string, options: Signal = {}): Promise<ObjectMeta> {
+  /** Facts about one object; throws `NotFoundError` when it is missing */
+  async head(key: string, options: { signal?: AbortSignal | undefined } = {}): Promise<ObjectMeta> {
     checkKey(key, this.toString());
     const response = await this.client.request({
       method: "HEAD",
@@ -214,7 +220,7 @@ export class SwiftObjectStore
     return metaOf(key, Number(length), response.headers);
   }
 
-  /** @inheritdoc */
+  /** The object's bytes, whole or a range, as a web stream */
   async get(key: string, options: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
     checkKey(key, this.toString());
     const headers: Record<string, string> = {};
@@ -266,7 +272,7 @@ export class SwiftObjectStore
     return size <= LOOKAHEAD_BYTES ? Math.min(size, lookahead) : 0;
   }
 
-  /** @inheritdoc */
+  /** Writes the stream to `key` atomically: readers see the old object or the whole new one */
   put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
     return this.#put(key, body, options, {});
   }
@@ -607,8 +613,8 @@ export class SwiftObjectStore
     this.#known.add(container);
   }
 
-  /** @inheritdoc */
-  async delete(key: string, options: Signal = {}): Promise<void> {
+  /** Deletes `key`; a missing key is not an error */
+  async delete(key: string, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
     checkKey(key, this.toString());
     const head = await this.client.request({
       method: "HEAD",
@@ -657,7 +663,10 @@ export class SwiftObjectStore
    * @param options Cancellation.
    * @returns The keys that failed, with the reason.
    */
-  async deleteMany(keys: string[], options: Signal = {}): Promise<{ key: string; error: Error }[]> {
+  async deleteMany(
+    keys: string[],
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<{ key: string; error: Error }[]> {
     for (const key of keys) checkKey(key, this.toString());
     const byPath = new Map(keys.map((key) => [`/${this.container}/${key}`, key]));
     const failed = await this.#deletePaths([...byPath.keys()], options.signal);
@@ -777,7 +786,7 @@ export class SwiftObjectStore
     if (orphans.length > 0) await this.#deletePaths(orphans, signal);
   }
 
-  /** @inheritdoc */
+  /** Every object under `prefix` (all pages), in key order */
   list(prefix: string, options: ListOptions = {}): AsyncIterable<ListEntry> {
     return this.#listIn(this.container, prefix, options.delimiter, options.signal);
   }
@@ -840,7 +849,11 @@ export class SwiftObjectStore
    * @param to Destination key.
    * @param options Cancellation.
    */
-  async copyWithin(from: string, to: string, options: Signal = {}): Promise<void> {
+  async copyWithin(
+    from: string,
+    to: string,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
     checkKey(from, this.toString());
     checkKey(to, this.toString());
     const oldSegments = from === to ? [] : await this.#sloSegments(to, options.signal);
