@@ -96,6 +96,10 @@ export async function main(args: readonly string[], io: CommandIO = processIO())
   const command = group
     .filter((c) => c.name.every((word, i) => args[i] === word))
     .sort((a, b) => b.name.length - a.name.length)[0];
+  if (!command && group.length > 0 && (args[1] === "--help" || args[1] === "-h")) {
+    await writeText(io.stdout, helpText(group));
+    return EXIT.ok;
+  }
   if (!command) {
     await writeText(
       io.stderr,

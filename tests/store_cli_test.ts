@@ -80,6 +80,9 @@ Deno.test("ferry store: bad input gives one line, a non-zero exit and writes not
   const unknown = await runCli(["store", "frobnicate"]);
   equal(unknown.code, 2);
   match(unknown.stderr, /unknown command "store frobnicate"/);
+  const groupHelp = await runCli(["store", "--help"]);
+  equal(groupHelp.code, 0);
+  match(groupHelp.stdout, /ferry store cp SRC DST/);
 
   const badSource = await runCli(["store", "cp", `${dir}/does-not-exist`, `${dir}/never-written`]);
   equal(badSource.code, 3);
