@@ -9,7 +9,7 @@
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
 import { noteReleasedBytes } from "../reclaim.ts";
 import { type ExpectedDigest, HashStream, type StreamDigest } from "./hash_stream.ts";
-import type { ObjectRef } from "./transfer.ts";
+import type { ObjectRef } from "../stores/store.ts";
 
 /** Options of {@linkcode digestObject}. */
 export interface DigestOptions {

@@ -34,6 +34,7 @@ import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
 import {
   normalizeEtag,
   type ObjectMeta,
+  type ObjectRef,
   type ObjectStore,
   putBufferBytesOf,
   putCheckOf,
@@ -50,14 +51,6 @@ import {
 } from "./hash_stream.ts";
 import { MemoryBudget } from "./memory_budget.ts";
 import { digestObject } from "./digest.ts";
-
-/** One object in one store. */
-export interface ObjectRef {
-  /** The store. */
-  store: ObjectStore;
-  /** The key in it. */
-  key: string;
-}
 
 /** What to do when the destination key exists already. */
 export type IfExists = "verify" | "overwrite" | "keep";

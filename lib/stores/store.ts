@@ -97,6 +97,14 @@ export type ListEntry =
   | ({ kind: "object" } & ObjectMeta)
   | { kind: "prefix"; prefix: string };
 
+/** One object in one store. */
+export interface ObjectRef {
+  /** The store. */
+  store: ObjectStore;
+  /** The key in it. */
+  key: string;
+}
+
 /** The contract of every store driver. */
 export interface ObjectStore {
   /** Facts about one object; throws `NotFoundError` when it is missing. */
