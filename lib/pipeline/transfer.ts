@@ -29,6 +29,7 @@
  *
  * @module
  */
+export type { ObjectRef } from "../stores/store.ts";
 import { headOrUndefined } from "../stores/ext.ts";
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
 import {
