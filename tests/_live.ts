@@ -4,7 +4,7 @@
  * missing server fails the test; elsewhere the test is skipped with a reason.
  */
 
-import type { S3StoreOptions } from "../lib/stores/s3.ts";
+import type { S3StoreOptions } from "../lib/stores/s3/mod.ts";
 
 /** The server environment, or undefined (with a printed reason) when absent outside CI. */
 export function liveEnv<const T extends readonly string[]>(

@@ -6,7 +6,7 @@ import { deepEqual, equal, notEqual, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { liveEnv, liveS3, uniqueName } from "./_live.ts";
 import { type FaultProxyOptions, startFaultProxy } from "./fault_proxy.ts";
-import { S3Store } from "../lib/stores/s3.ts";
+import { S3Store } from "../lib/stores/s3/mod.ts";
 import { getBytes, putBytes } from "../lib/stores/ext.ts";
 
 const env = liveEnv(["ST_AUTH", "ST_USER", "ST_KEY", "S3_ENDPOINT"] as const, "Swift (and s3api)");

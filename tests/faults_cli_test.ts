@@ -26,7 +26,7 @@ import { bucketEnvSuffix, clearStoreCache } from "../lib/stores/registry.ts";
 import { listAll, putBytes } from "../lib/stores/ext.ts";
 import type { ObjectStore } from "../lib/stores/store.ts";
 import { SwiftObjectStore } from "../lib/stores/swift/mod.ts";
-import { S3Store } from "../lib/stores/s3.ts";
+import { S3Store } from "../lib/stores/s3/mod.ts";
 import { FileStore } from "../lib/stores/file.ts";
 
 const env = liveEnv(

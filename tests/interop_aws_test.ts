@@ -5,7 +5,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { DeleteBucketCommand } from "@aws-sdk/client-s3";
-import { s3ClientOf, S3Store } from "../lib/stores/s3.ts";
+import { s3ClientOf, S3Store } from "../lib/stores/s3/mod.ts";
 import { liveEnv, liveS3, uniqueName } from "./_live.ts";
 import { patternStream, sha256Of } from "./store_conformance.ts";
 

@@ -3,7 +3,7 @@
  * zarrita round trip and the ported zarr-python store cases.
  */
 import { equal } from "node:assert/strict";
-import { S3Store } from "../lib/stores/s3.ts";
+import { S3Store } from "../lib/stores/s3/mod.ts";
 import { ZarrStore } from "../lib/zarr/store.ts";
 import { liveS3, uniqueName } from "./_live.ts";
 import { runZarrStoreCases, zarritaRoundTrip } from "./zarr_store_cases.ts";

@@ -36,7 +36,6 @@ import {
   normalizeEtag,
   type ObjectMeta,
   type ObjectRef,
-  type ObjectStore,
   putBufferBytesOf,
   putCheckOf,
 } from "../stores/store.ts";

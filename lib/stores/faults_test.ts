@@ -10,7 +10,7 @@ import { TransientError } from "./errors.ts";
 import { getBytes, listAll, putBytes } from "./ext.ts";
 import { HttpStore } from "./http.ts";
 import { RetryStore } from "./retry_store.ts";
-import { S3Store } from "./s3.ts";
+import { S3Store } from "./s3/mod.ts";
 import type { ObjectStore } from "./store.ts";
 import { authenticate, SwiftObjectStore } from "./swift/mod.ts";
 

@@ -34,7 +34,7 @@ export {
   publicBucketTarget,
   type PublicBucketType,
 } from "./public_bucket.ts";
-export { type S3Credentials, S3Store, type S3StoreOptions } from "./s3.ts";
+export { type S3Credentials, S3Store, type S3StoreOptions } from "./s3/mod.ts";
 export {
   type SwiftAuthOptions,
   SwiftObjectStore,

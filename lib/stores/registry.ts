@@ -12,8 +12,8 @@ import { type Location, parseHref, resolvePosix } from "./location.ts";
 import { MemoryStore } from "./memory.ts";
 import { registerSecret } from "./redact.ts";
 import { type RetryOptions, RetryStore } from "./retry_store.ts";
-import type { S3StoreOptions } from "./s3.ts";
-import { S3_MIN_PART_BYTES, S3_UPLOAD_DEFAULTS, s3PutBufferBytes } from "./_s3_parts.ts";
+import type { S3StoreOptions } from "./s3/mod.ts";
+import { S3_MIN_PART_BYTES, S3_UPLOAD_DEFAULTS, s3PutBufferBytes } from "./s3/_parts.ts";
 import { LazyStore } from "./lazy_store.ts";
 import type { ObjectStore } from "./store.ts";
 import { PublicBucketStore, publicBucketTarget } from "./public_bucket.ts";
@@ -329,7 +329,7 @@ export function openLocation(target: string | Location, options: OpenOptions = {
       make = () =>
         new LazyStore(
           `S3Store(s3://${container})`,
-          async () => new (await import("./s3.ts")).S3Store(s3),
+          async () => new (await import("./s3/mod.ts")).S3Store(s3),
           (size, bufferLimitBytes) => s3PutBufferBytes(size, sizing, bufferLimitBytes),
         );
       break;

@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
-import { liveEnv, liveS3, uniqueName } from "../../tests/_live.ts";
-import { patternStream, runStoreConformance, sha256Of } from "../../tests/store_conformance.ts";
+import { liveEnv, liveS3, uniqueName } from "../../../tests/_live.ts";
+import { patternStream, runStoreConformance, sha256Of } from "../../../tests/store_conformance.ts";
 import {
   ConflictError,
   InvalidInputError,
@@ -10,10 +10,10 @@ import {
   PermissionDeniedError,
   StoreError,
   TransientError,
-} from "./errors.ts";
-import { getBytes, listAll, putBytes, streamOf } from "./ext.ts";
-import { classify, s3ClientOf, S3Store, type S3StoreOptions } from "./s3.ts";
-import { isBulkDeleter, isConditionalPutter, isServerCopier } from "./store.ts";
+} from "../errors.ts";
+import { getBytes, listAll, putBytes, streamOf } from "../ext.ts";
+import { classify, s3ClientOf, S3Store, type S3StoreOptions } from "./mod.ts";
+import { isBulkDeleter, isConditionalPutter, isServerCopier } from "../store.ts";
 
 const env = liveEnv(
   ["S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION"] as const,

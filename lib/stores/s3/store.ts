@@ -32,20 +32,15 @@ import {
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
-import { checkKey, compareKeys } from "./_keys.ts";
+import { checkKey, compareKeys } from "../_keys.ts";
 import {
   ConflictError,
-  errorFromStatus,
-  InvalidInputError,
-  isTransportFailure,
   NotFoundError,
-  NotSupportedError,
   PermissionDeniedError,
   StoreError,
-  type StoreErrorOptions,
   TransientError,
-} from "./errors.ts";
-import { redact, registerSecret } from "./redact.ts";
+} from "../errors.ts";
+import { redact, registerSecret } from "../redact.ts";
 import type {
   BulkDeleter,
   ConditionalPutter,
@@ -59,8 +54,8 @@ import type {
   PutOptions,
   PutResult,
   ServerCopier,
-} from "./store.ts";
-import { checkRange, httpRangeHeader, normalizeEtag } from "./store.ts";
+} from "../store.ts";
+import { checkRange, httpRangeHeader, normalizeEtag } from "../store.ts";
 import {
   S3_MAX_PARTS,
   S3_MIN_PART_BYTES,
@@ -68,11 +63,12 @@ import {
   s3PartsInFlight,
   s3PartSizeFor,
   s3PutBufferBytes,
-} from "./_s3_parts.ts";
-import { encodeKeyPath } from "./location.ts";
-import { noteReleasedBytes } from "../reclaim.ts";
-import { withRetry } from "./retry_store.ts";
-import { guardBody } from "./_body.ts";
+} from "./_parts.ts";
+import { encodeKeyPath } from "../location.ts";
+import { noteReleasedBytes } from "../../reclaim.ts";
+import { withRetry } from "../retry_store.ts";
+import { guardBody } from "../_body.ts";
+import { classify, type S3ErrorContext } from "./classify.ts";
 
 /** Static credentials. */
 export interface S3Credentials {
@@ -131,60 +127,6 @@ const MAX_COPY_BYTES = 5 * 1024 * MiB;
 const DELETE_BATCH = 1000;
 
 /** Names of SDK errors, by the family member they map to. */
-const NOT_FOUND = new Set([
-  "NoSuchKey",
-  "NotFound",
-  "NoSuchBucket",
-  "NoSuchUpload",
-  "NoSuchVersion",
-]);
-const DENIED = new Set([
-  "AccessDenied",
-  "Forbidden",
-  "SignatureDoesNotMatch",
-  "InvalidAccessKeyId",
-  "ExpiredToken",
-  "InvalidToken",
-  "TokenRefreshRequired",
-  "AllAccessDisabled",
-  "AccountProblem",
-  "InvalidSecurity",
-  "CredentialsProviderError",
-]);
-const CONFLICT = new Set([
-  "PreconditionFailed",
-  "ConditionalRequestConflict",
-  "OperationAborted",
-  "BucketAlreadyExists",
-]);
-const TRANSIENT = new Set([
-  "SlowDown",
-  "Throttling",
-  "ThrottlingException",
-  "TooManyRequests",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "BandwidthLimitExceeded",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "InternalError",
-  "ServiceUnavailable",
-  "TimeoutError",
-]);
-const NOT_SUPPORTED = new Set(["NotImplemented"]);
-const STATUS_CODES: Record<number, string> = {
-  400: "BadRequest",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "NotFound",
-  405: "MethodNotAllowed",
-  409: "Conflict",
-  412: "PreconditionFailed",
-  416: "InvalidRange",
-  500: "InternalError",
-  501: "NotImplemented",
-  503: "ServiceUnavailable",
-};
 const SILENT_LOGGER = {
   trace() {},
   debug() {},
@@ -192,83 +134,6 @@ const SILENT_LOGGER = {
   warn() {},
   error() {},
 };
-
-/** What {@linkcode classify} needs to name the failed operation. */
-export interface S3ErrorContext {
-  /** The operation, as a verb: "head", "get", "put", "list", … */
-  op: string;
-  /** The bucket. */
-  bucket: string;
-  /** The key (or prefix), when the operation had one. */
-  key?: string | undefined;
-  /** The store, as its `toString()` prints it. */
-  store?: string | undefined;
-}
-
-/**
- * Maps an `@aws-sdk/client-s3` failure onto the store error family. The
- * message names the bucket and key, the error code and HTTP status; it is
- * redacted, and the SDK error (which can carry the signature and string to
- * sign) is replaced by a plain, redacted `cause`. Store errors and aborts are
- * returned unchanged.
- *
- * @example A missing key
- * ```ts
- * import { classify } from "./s3.ts";
- * import { NotFoundError } from "./errors.ts";
- * import { equal, ok } from "node:assert/strict";
- * const sdkError = Object.assign(new Error("The specified key does not exist."), {
- *   name: "NoSuchKey", $metadata: { httpStatusCode: 404 },
- * });
- * const error = classify(sdkError, { op: "get", bucket: "b", key: "a.txt" });
- * ok(error instanceof NotFoundError);
- * equal(error.message, 'Cannot get "s3://b/a.txt": NoSuchKey (HTTP 404): The specified key does not exist.');
- * ```
- *
- * @param error What the SDK threw.
- * @param context The operation, bucket and key.
- * @returns The error to throw.
- */
-export function classify(error: unknown, context: S3ErrorContext): Error {
-  if (error instanceof StoreError) return error;
-  if (error instanceof Error && error.name === "AbortError") return error;
-  const e = (error ?? {}) as {
-    name?: string;
-    message?: string;
-    Code?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-  };
-  const status = e.$metadata?.httpStatusCode;
-  let code = e.Code ?? e.name ?? "Error";
-  // Bodiless answers (HEAD) give the SDK no error code: name the status.
-  if ((code === "Unknown" || code === "Error") && status !== undefined) {
-    code = STATUS_CODES[status] ?? `HTTP ${status}`;
-  }
-  const where = `s3://${context.bucket}/${context.key ?? ""}`;
-  const detail = e.message && e.message !== "UnknownError" && e.message !== code
-    ? `: ${e.message}`
-    : "";
-  const statusText = status !== undefined && !code.startsWith("HTTP ") ? ` (HTTP ${status})` : "";
-  const message = `Cannot ${context.op} "${where}": ${code}${statusText}${detail}`;
-  const options: StoreErrorOptions = {
-    store: context.store,
-    key: context.key,
-    cause: new Error(redact(`${code}: ${e.message ?? String(error)}`)),
-  };
-  if (NOT_FOUND.has(code)) return new NotFoundError(message, options);
-  if (DENIED.has(code)) return new PermissionDeniedError(message, options);
-  if (CONFLICT.has(code)) return new ConflictError(message, options);
-  if (NOT_SUPPORTED.has(code)) return new NotSupportedError(message, options);
-  if (TRANSIENT.has(code)) return new TransientError(message, options);
-  if (status !== undefined && status >= 400) return errorFromStatus(status, message, options);
-  if (isTransportFailure(error) || e.$retryable) return new TransientError(message, options);
-  if (error instanceof TypeError || error instanceof RangeError) {
-    return new InvalidInputError(message, options);
-  }
-  return new StoreError(message, options);
-}
 
 /**
  * S3 and S3-compatible buckets. Implements the optional abilities
@@ -285,8 +150,8 @@ export function classify(error: unknown, context: S3ErrorContext): Error {
  *
  * @example Reading an object from an S3-compatible endpoint
  * ```ts ignore
- * import { S3Store } from "./s3.ts";
- * import { getBytes } from "./ext.ts";
+ * import { S3Store } from "./store.ts";
+ * import { getBytes } from "../ext.ts";
  * const store = new S3Store({
  *   bucket: "data",
  *   endpoint: "http://127.0.0.1:8080",

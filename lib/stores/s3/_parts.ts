@@ -18,7 +18,7 @@ export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
  *
  * @example
  * ```ts
- * import { s3PartSizeFor } from "./_s3_parts.ts";
+ * import { s3PartSizeFor } from "./_parts.ts";
  * import { equal } from "node:assert/strict";
  * equal(s3PartSizeFor(10 * 2 ** 20, 8 * 2 ** 20), 8 * 2 ** 20);
  * equal(s3PartSizeFor(100 * 2 ** 30, 8 * 2 ** 20), Math.ceil(100 * 2 ** 30 / 10_000));
@@ -58,7 +58,7 @@ export const S3_UPLOAD_DEFAULTS: Readonly<S3UploadSizing> = {
  *
  * @example
  * ```ts
- * import { s3PartsInFlight } from "./_s3_parts.ts";
+ * import { s3PartsInFlight } from "./_parts.ts";
  * import { equal } from "node:assert/strict";
  * equal(s3PartsInFlight(5 << 20, 4, undefined), 4);
  * equal(s3PartsInFlight(5 << 20, 4, 32 << 20), 2);
@@ -87,7 +87,7 @@ export function s3PartsInFlight(
  *
  * @example
  * ```ts
- * import { s3PutBufferBytes } from "./_s3_parts.ts";
+ * import { s3PutBufferBytes } from "./_parts.ts";
  * import { equal } from "node:assert/strict";
  * const sizing = { multipartThresholdBytes: 5 << 20, partSizeBytes: 5 << 20, putMaxConcurrency: 3 };
  * equal(s3PutBufferBytes(1 << 20, sizing), 0);
