@@ -1,25 +1,20 @@
 /**
- * The exchange room's own put and get: every byte through `HashStream`
- * (size and SHA-256, MD5 where an ETag can be checked with it), puts through
- * a `ChunkStream` charged to the shared memory budget, whole puts of
- * replayable bodies retried.
+ * The exchange room's put and get over the engine: puts through the
+ * pipeline's `budgetedPut` (every byte hashed, charged to the shared memory
+ * budget, MD5 where an ETag can be checked with it), whole puts of
+ * replayable bodies retried, gets counted and hashed.
  *
  * @module
  */
 import {
+  budgetedPut,
   ChecksumMismatchError,
-  ChunkStream,
-  chunkStreamWorkingSet,
   HashStream,
-  md5OfEtag,
-  MemoryBudget,
   type StreamDigest,
 } from "../pipeline/mod.ts";
 import {
   type ByteRange,
-  isConditionalPutter,
   type ObjectStore,
-  putBufferBytesOf,
   putCheckOf,
   type PutCondition,
   streamOf,
@@ -67,87 +62,27 @@ export async function putStream(
   options: PutStreamOptions,
   io: ResolvedExchangeOptions,
 ): Promise<PutOutcome> {
-  const { budget, signal } = io;
-  const size = options.size;
-  const putBuffer = putBufferBytesOf(store, size);
-  const producer = options.producerBytes ?? 0;
-  const room = budget.limitBytes - putBuffer - producer;
-  if (room < 1) {
-    await body.cancel().catch(() => {});
-    throw new RangeError(
-      `Invalid memoryLimitBytes ${budget.limitBytes}: writing "${key}" buffers ${
-        putBuffer + producer
-      } bytes; raise the limit`,
-    );
-  }
-  const forChunks = Math.min(
-    room,
-    chunkStreamWorkingSet(io.chunkSizeBytes, 2),
-    Math.max(1, size ?? Number.MAX_SAFE_INTEGER),
-  );
-  const chunkSize = Math.max(1, Math.min(io.chunkSizeBytes, Math.floor(forChunks / 4) || 1));
-  const lease = forChunks + putBuffer + producer;
+  const check = putCheckOf(store);
   try {
-    await budget.acquire(lease, { signal });
+    const { put, digest } = await budgetedPut({ store, key }, () => body, {
+      budget: io.budget,
+      chunkSizeBytes: io.chunkSizeBytes,
+      size: options.size,
+      md5: check !== "verified" && check !== "none",
+      contentType: options.contentType,
+      condition: options.condition,
+      producerBytes: options.producerBytes,
+      signal: io.signal,
+    });
+    if (put.size !== digest.size) {
+      throw new ChecksumMismatchError("size", digest.size, put.size, key);
+    }
+    return { etag: put.etag, size: digest.size, sha256: digest.sha256 };
   } catch (error) {
-    await body.cancel(error).catch(() => {});
+    // A body never opened (no budget, a bad limit) is let go here.
+    if (!body.locked) await body.cancel(error).catch(() => {});
     throw error;
   }
-  const check = putCheckOf(store);
-  const hash = new HashStream({
-    md5: check !== "verified" && check !== "none",
-    expected: { size },
-    key,
-  });
-  const chunks = new ChunkStream({
-    budget: new MemoryBudget(forChunks),
-    chunkSizeBytes: chunkSize,
-    totalBytes: size,
-    signal,
-  });
-  let digest: StreamDigest;
-  let etag: string | undefined;
-  let stored: number;
-  try {
-    const readable = body.pipeThrough(hash, { signal }).pipeThrough(chunks);
-    try {
-      const putOptions = { size, contentType: options.contentType, signal };
-      const result = options.condition
-        ? await conditionalPut(store, key, readable, options.condition, putOptions)
-        : await store.put(key, readable, putOptions);
-      etag = result.etag;
-      stored = result.size;
-    } catch (error) {
-      if (!readable.locked) await readable.cancel(error).catch(() => {});
-      throw hash.mismatch ?? error;
-    }
-    digest = await hash.digest;
-  } finally {
-    chunks.releaseAll();
-    budget.release(lease);
-  }
-  if (stored !== digest.size) {
-    throw new ChecksumMismatchError("size", digest.size, stored, key);
-  }
-  const etagMd5 = md5OfEtag(etag);
-  if (digest.md5 !== undefined && etagMd5 !== undefined && etagMd5 !== digest.md5) {
-    await store.delete(key).catch(() => {});
-    throw new ChecksumMismatchError("etag", digest.md5, etagMd5, key);
-  }
-  return { etag, size: digest.size, sha256: digest.sha256 };
-}
-
-function conditionalPut(
-  store: ObjectStore,
-  key: string,
-  body: ReadableStream<Uint8Array>,
-  condition: PutCondition,
-  options: { size?: number | undefined; contentType?: string | undefined; signal?: AbortSignal },
-) {
-  if (!isConditionalPutter(store)) {
-    throw new TypeError(`Store ${store} cannot write "${key}" conditionally`);
-  }
-  return store.putIf(key, body, condition, options);
 }
 
 /**

@@ -27,6 +27,7 @@ export * from "./memory_budget.ts";
 export * from "./pool.ts";
 export * from "./chunk_stream.ts";
 export * from "./hash_stream.ts";
+export * from "./budgeted_put.ts";
 export * from "./transfer.ts";
 export * from "./digest.ts";
 export * from "./engine.ts";

@@ -32,25 +32,17 @@
 export type { ObjectRef } from "../stores/store.ts";
 import { headOrUndefined } from "../stores/ext.ts";
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
-import {
-  normalizeEtag,
-  type ObjectMeta,
-  type ObjectRef,
-  putBufferBytesOf,
-  putCheckOf,
-} from "../stores/store.ts";
-import { ChunkStream, chunkStreamWorkingSet } from "./chunk_stream.ts";
+import { normalizeEtag, type ObjectMeta, type ObjectRef, putCheckOf } from "../stores/store.ts";
 import {
   ChecksumMismatchError,
   type ExpectedDigest,
-  HashStream,
   md5OfEtag,
   multihashOf,
   sha256HexOf,
-  type StreamDigest,
 } from "./hash_stream.ts";
-import { MemoryBudget } from "./memory_budget.ts";
+import type { MemoryBudget } from "./memory_budget.ts";
 import { digestObject } from "./digest.ts";
+import { budgetedPut } from "./budgeted_put.ts";
 
 /** What to do when the destination key exists already. */
 export type IfExists = "verify" | "overwrite" | "keep";
@@ -138,8 +130,6 @@ export interface TransferOptions {
   /** Called with the byte count of each piece read from the source. */
   onBytes?: ((bytes: number) => void) | undefined;
 }
-
-const DEFAULT_CHUNK = 256 * 1024;
 
 /**
  * Whole-object attempts by default. An attempt is several requests (HEADs,
@@ -236,72 +226,28 @@ async function attemptTransfer<T>(
     }
   }
 
-  // Memory: the chunks of this object plus what the destination buffers on its own.
-  const budget = options.budget;
-  const holds = options.consumerHoldsChunks ?? 2;
-  const chunkLimit = options.chunkSizeBytes ?? DEFAULT_CHUNK;
-  const workingSet = Math.min(chunkStreamWorkingSet(chunkLimit, holds), Math.max(1, size));
-  // What the destination may hold of its own: the rest of the limit, so a
-  // driver that buffers parts sends fewer at once rather than exceed it.
-  const bufferLimitBytes = Math.max(0, budget.limitBytes - workingSet);
   const putBuffer = typeof options.putBufferBytes === "function"
     ? options.putBufferBytes(task, size)
-    : options.putBufferBytes ?? putBufferBytesOf(destination.store, size, bufferLimitBytes);
-  if (putBuffer >= budget.limitBytes) {
-    throw new RangeError(
-      `Invalid memoryLimitBytes ${budget.limitBytes}: the destination's put buffers ${putBuffer} bytes for "${destination.key}"; raise the limit or lower putMaxConcurrency`,
-    );
-  }
-  const forChunks = Math.min(
-    budget.limitBytes - putBuffer,
-    chunkStreamWorkingSet(chunkLimit, holds),
-    Math.max(1, size),
+    : options.putBufferBytes;
+  const { put, digest } = await budgetedPut(
+    destination,
+    () => source.store.get(source.key, { signal }),
+    {
+      budget: options.budget,
+      chunkSizeBytes: options.chunkSizeBytes,
+      consumerHoldsChunks: options.consumerHoldsChunks,
+      size,
+      expected: { sha256: wantSha, md5: computeMd5 ? checkMd5 : undefined },
+      md5: computeMd5,
+      sourceName: source.key,
+      contentType: task.contentType ?? sourceMeta.contentType,
+      putBufferBytes: putBuffer,
+      etagCheck,
+      signal,
+      onBytes: options.onBytes,
+    },
   );
-  // When the limit cannot hold the full working set, read smaller chunks.
-  const chunkSize = Math.max(1, Math.min(chunkLimit, Math.floor(forChunks / (holds + 2)) || 1));
-  const lease = forChunks + putBuffer;
-  await budget.acquire(lease, { signal });
-  const objectBudget = new MemoryBudget(forChunks);
-  const hash = new HashStream({
-    md5: computeMd5,
-    expected: { size, sha256: wantSha, md5: computeMd5 ? checkMd5 : undefined },
-    key: source.key,
-    onBytes: options.onBytes,
-  });
-  const chunks = new ChunkStream({
-    budget: objectBudget,
-    chunkSizeBytes: chunkSize,
-    consumerHoldsChunks: holds,
-    totalBytes: size,
-    signal,
-  });
-  let digest: StreamDigest;
-  let put;
-  try {
-    const body = await source.store.get(source.key, { signal });
-    const readable = body.pipeThrough(hash, { signal }).pipeThrough(chunks);
-    try {
-      put = await destination.store.put(destination.key, readable, {
-        size,
-        contentType: task.contentType ?? sourceMeta.contentType,
-        signal,
-        bufferLimitBytes,
-      });
-    } catch (error) {
-      if (!readable.locked) await readable.cancel(error).catch(() => {});
-      // A mismatch found in flight is the real cause of the aborted put.
-      throw hash.mismatch ?? error;
-    }
-    digest = await hash.digest;
-  } finally {
-    chunks.releaseAll();
-    budget.release(lease);
-  }
   const putMd5 = md5OfEtag(put.etag);
-  if (etagCheck && digest.md5 !== undefined && putMd5 !== undefined && putMd5 !== digest.md5) {
-    await destination.store.delete(destination.key).catch(() => {});
-    throw new ChecksumMismatchError("etag", digest.md5, putMd5, destination.key);
-  }
   const after = await destination.store.head(destination.key, { signal });
   if (after.size !== digest.size) {
     await destination.store.delete(destination.key).catch(() => {});
