@@ -34,6 +34,7 @@ import {
   parseReference,
 } from "./reference.ts";
 import { readZipEntries } from "./zip.ts";
+import { pathExists } from "../fs.ts";
 
 /** Options of {@linkcode pullPackage}. */
 export interface PullOptions extends RegistryOptions {
@@ -114,16 +115,6 @@ export function layerTargets(layers: readonly Descriptor[], where: string): Laye
     seen.add(target.path);
     return target;
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 async function stagedFiles(root: string, relative = ""): Promise<string[]> {
@@ -247,7 +238,7 @@ export async function pullPackage(
 /** The outermost missing folder on the way to `path` (a failed pull removes it again). */
 async function firstMissing(path: string): Promise<string | undefined> {
   let missing: string | undefined;
-  for (let p = path; !(await exists(p)); p = dirname(p)) {
+  for (let p = path; !(await pathExists(p)); p = dirname(p)) {
     missing = p;
     if (dirname(p) === p) break;
   }
@@ -284,7 +275,7 @@ async function extractLayer(
 
 /** The staged tree into `output`: one rename when it does not exist yet, else file by file. */
 async function moveIntoPlace(tree: string, output: string): Promise<void> {
-  if (!(await exists(output))) {
+  if (!(await pathExists(output))) {
     await Deno.rename(tree, output);
     return;
   }

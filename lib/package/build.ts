@@ -31,6 +31,7 @@ import { itemAssetPath } from "../lock/layout.ts";
 import { ConflictError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { ASSETS_FOLDER, ITEMS_FILE, LOCK_FILE, type PackageFile, packageFiles } from "./inspect.ts";
+import { pathExists } from "../fs.ts";
 
 /** Options of {@linkcode buildPackage}. */
 export interface BuildOptions extends ItemSelection {
@@ -384,16 +385,6 @@ async function copyTree(source: string, destination: string): Promise<void> {
     }
   } else if (info.isFile) {
     await Deno.copyFile(source, destination);
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }
 
