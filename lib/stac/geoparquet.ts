@@ -8,13 +8,9 @@
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm";
 import { openAsBlob } from "node:fs";
-import {
-  decodeItemsBatch,
-  isFerrySchema,
-  ItemsEncoder,
-  STAC_GEOPARQUET_KEY,
-  STAC_GEOPARQUET_VERSION,
-} from "./arrow_items.ts";
+import { isFerrySchema, STAC_GEOPARQUET_KEY, STAC_GEOPARQUET_VERSION } from "./item_layout.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
+import { decodeItemsBatch } from "./items_decoder.ts";
 import { ipcStreamOfBatch, itemsToRecordBatches, releaseIpcBatch } from "./ipc.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 import { wkbTypeName } from "./wkb.ts";
@@ -246,7 +242,7 @@ export async function writeRecordBatchesParquet(
 
 /**
  * Writes batches of items as a stac-geoparquet file, streamed in row groups.
- * The schema comes from the first batch; see `arrow_items.ts` for how items
+ * The schema comes from the first batch; see `item_layout.ts` for how items
  * of other shapes are kept.
  *
  * @example Writing and reading back in memory

@@ -5,7 +5,8 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import { decodeItemsBatch, ItemsEncoder, ItemsSchemaInference } from "./arrow_items.ts";
+import { ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
+import { decodeItemsBatch } from "./items_decoder.ts";
 import { ndjsonLinesOf } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 
@@ -144,7 +145,7 @@ async function* regroup(
 
 /**
  * Encodes batches of items as an Arrow IPC stream with the stac-geoparquet
- * columns (schema from the first batch; see `arrow_items.ts` for how later
+ * columns (schema from the first batch; see `item_layout.ts` for how later
  * batches that do not fit are kept).
  *
  * @example Items through IPC and back

@@ -10,7 +10,8 @@
  * @module
  */
 import type * as arrow from "apache-arrow";
-import { type ItemsBatchBuilder, type ItemsEncoder, ItemsSchemaInference } from "./arrow_items.ts";
+import { type ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
+import type { ItemsBatchBuilder } from "./item_batch_builder.ts";
 import {
   DEFAULT_BATCH_SIZE,
   type ItemFilters,

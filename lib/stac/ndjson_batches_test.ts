@@ -7,7 +7,7 @@ import { itemsFromJsonText, ndjsonItemChunks } from "./json_input.ts";
 import { itemsToRecordBatches, recordBatchesToIpc } from "./ipc.ts";
 import { ndjsonToRecordBatches } from "./ndjson_batches.ts";
 import type * as arrow from "apache-arrow";
-import { ItemsEncoder } from "./arrow_items.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/stac/", import.meta.url);
 const encoder = new TextEncoder();

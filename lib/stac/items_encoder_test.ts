@@ -1,14 +1,9 @@
 import { deepEqual, equal } from "node:assert/strict";
 import * as arrow from "apache-arrow";
-import {
-  DATETIME_FORMAT_KEY,
-  decodeItemsBatch,
-  formatDatetimeMicros,
-  ItemsEncoder,
-  JSON_ENCODING_KEY,
-  OVERFLOW_COLUMN,
-  parseDatetimeMicros,
-} from "./arrow_items.ts";
+import { DATETIME_FORMAT_KEY, JSON_ENCODING_KEY, OVERFLOW_COLUMN } from "./item_layout.ts";
+import { formatDatetimeMicros, parseDatetimeMicros } from "./datetime.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
+import { decodeItemsBatch } from "./items_decoder.ts";
 import type { StacItem } from "./item.ts";
 import { dropNulls, fixtureItems, ITEM_FIXTURES } from "./_testing.ts";
 
