@@ -15,19 +15,21 @@ import {
 import type { ParsedArgs } from "./parse_args.ts";
 import type * as arrow from "apache-arrow";
 import {
+  allItemsToRecordBatches,
   decodeItemsBatch,
   DEFAULT_BATCH_SIZE,
   type ItemFilters,
-  itemMatcher,
   itemsFromJson,
   type ItemsToArrowOptions,
   itemsToRecordBatches,
   ndjsonToRecordBatches,
   Preview,
   readIpcBatches,
-  readItemsParquet,
+  readItemsParquetRecordBatches,
   recordBatchesToIpc,
+  type RereadableInput,
   type StacItem,
+  withDatetimeKey,
   writeArrowAsItemsParquet,
 } from "../stac/mod.ts";
 
@@ -64,6 +66,36 @@ async function inputOf(
   const file = args._[0];
   if (file === undefined || file === "-") return { stream: io.stdin, source: "stdin" };
   return { stream: (await Deno.open(file)).readable, source: file };
+}
+
+/**
+ * The input of a `from-*` command as input read twice: a regular file as it
+ * is; stdin, a FIFO or `/dev/fd/N` first saved to a temporary file (removed
+ * by `remove`).
+ */
+async function rereadableInputOf(
+  args: ParsedArgs,
+  io: CommandIO,
+): Promise<{ input: RereadableInput; source: string; remove: () => Promise<void> }> {
+  const file = args._[0];
+  const source = file === undefined || file === "-" ? "stdin" : file;
+  const reopen = (path: string): RereadableInput => ({
+    stream: async () => (await Deno.open(path)).readable,
+  });
+  if (source !== "stdin" && (await Deno.stat(source)).isFile) {
+    return { input: reopen(source), source, remove: () => Promise.resolve() };
+  }
+  const temp = await Deno.makeTempFile({ prefix: "ferry-items-", suffix: ".ndjson" });
+  const remove = () => Deno.remove(temp).catch(() => {});
+  try {
+    const spool = await Deno.open(temp, { write: true, truncate: true });
+    const stream = source === "stdin" ? io.stdin : (await Deno.open(source)).readable;
+    await stream.pipeTo(spool.writable, { preventCancel: source === "stdin" });
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { input: reopen(temp), source, remove };
 }
 
 /**
@@ -106,17 +138,6 @@ async function emitRecordBatches(
   return EXIT.ok;
 }
 
-async function* filtered(
-  batches: AsyncIterable<StacItem[]>,
-  filters: ItemFilters,
-): AsyncIterable<StacItem[]> {
-  const keep = itemMatcher(filters);
-  for await (const batch of batches) {
-    const kept = batch.filter(keep);
-    if (kept.length > 0) yield kept;
-  }
-}
-
 /**
  * Writes a file through a temporary name in the same folder, renamed into
  * place only when `write` succeeds; removed otherwise.
@@ -156,8 +177,11 @@ const fromJson: Command = {
   args: fromFlags,
   async run(args, io) {
     const { stream, source } = await inputOf(args, io);
-    const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
-    return emitItems(itemsFromJson(stream, options), io);
+    const batchSize = batchSizeOf(args);
+    const options = { source, filters: filtersOf(args), batchSize };
+    // The document is read whole anyway: the schema is made from every item.
+    const items = (await Array.fromAsync(itemsFromJson(stream, options))).flat();
+    return emitRecordBatches(Promise.resolve(allItemsToRecordBatches(items, { batchSize })), io);
   },
 };
 
@@ -168,9 +192,18 @@ const fromNdjson: Command = {
   args: fromFlags,
   async run(args, io) {
     const batchSize = batchSizeOf(args);
-    const { stream, source } = await inputOf(args, io);
     const filters = filtersOf(args);
-    return emitRecordBatches(ndjsonToRecordBatches(stream, { source, filters, batchSize }), io);
+    // Read twice (its shapes, then its items): the schema, written first,
+    // must hold every item.
+    const { input, source, remove } = await rereadableInputOf(args, io);
+    try {
+      return await emitRecordBatches(
+        ndjsonToRecordBatches(input, { source, filters, batchSize }),
+        io,
+      );
+    } finally {
+      await remove();
+    }
   },
 };
 
@@ -181,8 +214,8 @@ const fromParquet: Command = {
   args: fromFlags,
   run(args, io) {
     const file = positional(args, 0, "FILE");
-    const batches = readItemsParquet(file, { batchSize: batchSizeOf(args) });
-    return emitItems(filtered(batches, filtersOf(args)), io);
+    const options = { batchSize: batchSizeOf(args), filters: filtersOf(args) };
+    return emitRecordBatches(readItemsParquetRecordBatches(file, options), io);
   },
 };
 
@@ -220,7 +253,9 @@ async function writeNdjson(
   let rows = 0;
   try {
     for await (const batch of batches) {
-      const items = decodeItemsBatch(batch);
+      // STAC requires `datetime`: null when the item has none (Parquet and
+      // Arrow do not keep a null apart from an absent key).
+      const items = decodeItemsBatch(batch).map(withDatetimeKey);
       rows += items.length;
       if (items.length > 0) {
         await writer.write(encoder.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));

@@ -9,9 +9,7 @@
 import type * as arrow from "apache-arrow";
 import {
   decodeItemAssets,
-  decodeItemsBatch,
-  isFerrySchema,
-  ItemsEncoder,
+  itemsRecordBatchesOf,
   readIpcBatches,
   sliceIpcBatch,
   type StacItem,
@@ -136,7 +134,11 @@ export async function buildPackage(
   }
 }
 
-/** Items as record batches when they come as ferry's IPC layout, else as items. */
+/**
+ * Items as record batches in ferry's layout when they come as an IPC stream
+ * (another writer's batches are encoded again, every column kept), else as
+ * items.
+ */
 async function openItems(
   items: BuildItems,
 ): Promise<
@@ -145,13 +147,7 @@ async function openItems(
 > {
   if (!(items instanceof ReadableStream)) return { kind: "items", batches: items };
   const { schema, batches } = await readIpcBatches(items);
-  if (isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
-    return { kind: "arrow", schema, batches };
-  }
-  async function* decoded() {
-    for await (const batch of batches) yield decodeItemsBatch(batch);
-  }
-  return { kind: "items", batches: decoded() };
+  return { kind: "arrow", ...await itemsRecordBatchesOf(schema, batches) };
 }
 
 async function writeContents(

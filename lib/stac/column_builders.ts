@@ -362,6 +362,8 @@ export function appenderFor(
   checkpoint: Checkpoint,
 ): Appender {
   switch (layout.kind) {
+    case "null":
+      return new NullAppender(checkpoint);
     case "string":
       return new StringAppender(type as arrow.Utf8, false, checkpoint);
     case "json":
@@ -400,6 +402,40 @@ export function appenderOf(
   checkpoint: Checkpoint,
 ): Appender {
   return appenderFor(legacy.k === "int" ? INT_LAYOUT : STRING_LAYOUT, type, checkpoint);
+}
+
+/** A column of Arrow's `null` type: nothing but a count. */
+class NullAppender implements Appender, Part {
+  length = 0;
+
+  constructor(checkpoint: Checkpoint) {
+    checkpoint.add(this);
+  }
+
+  append(v: unknown): void {
+    if (v !== null && v !== undefined) {
+      throw new TypeError(`A column of nulls cannot hold ${JSON.stringify(v)}`);
+    }
+    this.length++;
+  }
+
+  appendNull(): void {
+    this.length++;
+  }
+
+  read(b: Uint8Array, i: number): number {
+    if (!isNull(b, i)) return -1;
+    this.length++;
+    return i + 4;
+  }
+
+  truncate(length: number): void {
+    this.length = length;
+  }
+
+  finish(): arrow.Data {
+    return arrow.makeData({ type: new arrow.Null(), length: this.length, nullCount: this.length });
+  }
 }
 
 class StringAppender implements Appender {

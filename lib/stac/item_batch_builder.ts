@@ -27,6 +27,19 @@ function readFeature(b: Uint8Array, i: number): number {
   return i + FEATURE.length;
 }
 
+/** The item paths of an overflow object, for an error (at most a few). */
+function overflowPaths(overflow: Record<string, unknown>): string {
+  const paths: string[] = [];
+  for (const key in overflow) {
+    const v = overflow[key];
+    if (key === "properties" && v !== null && typeof v === "object") {
+      for (const name in v) paths.push(`properties.${name}`);
+    } else paths.push(key);
+  }
+  const shown = paths.slice(0, 5).map((p) => JSON.stringify(p)).join(", ");
+  return paths.length > 5 ? `${shown} and ${paths.length - 5} more` : shown;
+}
+
 /** Reads one member's value of an object from its bytes (see `readObject`). */
 type ValueReader = { read(b: Uint8Array, i: number): number };
 
@@ -37,7 +50,8 @@ type ValueReader = { read(b: Uint8Array, i: number): number };
 export class ItemsBatchBuilder {
   readonly #schema: arrow.Schema;
   readonly #writers: ColumnWriter[];
-  readonly #overflow: Appender;
+  /** The overflow column, when the schema has one. */
+  readonly #overflow: Appender | undefined;
   readonly #propertyNames: Set<string>;
   readonly #checkpoint = new Checkpoint();
   /** Item keys read from bytes: `type`, `properties`, then the core columns. */
@@ -67,6 +81,7 @@ export class ItemsBatchBuilder {
     this.#writers = [];
     const checkpoint = this.#checkpoint;
     let overflow: Appender | undefined;
+    let typeColumn: ColumnWriter | undefined;
     const core: [string, ColumnWriter][] = [];
     const properties: [string, ColumnWriter][] = [];
     for (const column of columns) {
@@ -82,10 +97,11 @@ export class ItemsBatchBuilder {
       } else {
         const writer = columnWriterOf(column, checkpoint);
         this.#writers.push(writer);
-        (column.role === "property" ? properties : core).push([column.name, writer]);
+        if (column.role === "type") typeColumn = writer;
+        else (column.role === "property" ? properties : core).push([column.name, writer]);
       }
     }
-    this.#overflow = overflow ?? appenderFor(STRING_LAYOUT, new arrow.Utf8(), checkpoint);
+    this.#overflow = overflow;
     this.#coreWriters = core.map(([, w]) => w);
     this.#propertyWriters = properties.map(([, w]) => w);
     this.#propertyKeys = properties.map(([name]) => utf8Encoder.encode(name));
@@ -94,7 +110,7 @@ export class ItemsBatchBuilder {
       utf8Encoder.encode(name)
     );
     this.#itemReaders = [
-      { read: readFeature },
+      typeColumn ?? { read: readFeature },
       { read: (b, i) => this.#readProperties(b, i) },
       ...core.map(([name, w]) => ({
         read: name === "links"
@@ -121,8 +137,11 @@ export class ItemsBatchBuilder {
    * Adds one item as the next row.
    *
    * @param item The item.
+   * @throws {RangeError} When the schema has no overflow column and some
+   *   part of the item has no column (nothing is added then).
    */
   add(item: StacItem): void {
+    if (!this.#overflow) this.#checkpoint.save();
     const overflow = new RowOverflow();
     for (const key in item) {
       if (key !== "type" && key !== "properties" && !CORE_COLUMN_NAMES.has(key)) {
@@ -135,7 +154,16 @@ export class ItemsBatchBuilder {
     }
     const writers = this.#writers;
     for (let j = 0; j < writers.length; j++) writers[j]!.add(item, overflow);
-    this.#overflow.append(overflow.value === undefined ? null : JSON.stringify(overflow.value));
+    if (this.#overflow) {
+      this.#overflow.append(overflow.value === undefined ? null : JSON.stringify(overflow.value));
+    } else if (overflow.value !== undefined) {
+      this.#checkpoint.restore();
+      throw new RangeError(
+        `Item ${JSON.stringify(item.id)} does not fit the schema: no column holds ${
+          overflowPaths(overflow.value)
+        }`,
+      );
+    }
     this.#length++;
   }
 
@@ -188,7 +216,7 @@ export class ItemsBatchBuilder {
     for (let j = 0; j < props.length; j++) {
       if (propertyStamps[j] !== stamp) props[j]!.appendNull();
     }
-    this.#overflow.appendNull();
+    this.#overflow?.appendNull();
     this.#length++;
     return true;
   }

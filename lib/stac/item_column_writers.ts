@@ -6,7 +6,7 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import type { GeoJSON, StacItem } from "./item.ts";
+import type { StacItem } from "./item.ts";
 import { geometryToWkb, lastGeometryWkb, readGeometryJson } from "./wkb.ts";
 import {
   appenderFor,
@@ -21,9 +21,11 @@ import { datetimeFits, instantMicros } from "./datetime.ts";
 import type { OVERFLOW_COLUMN } from "./item_layout.ts";
 import type { ValueLayout } from "./value_layout.ts";
 import { fitCheckOf, splitToFit } from "./value_fit.ts";
+import { bboxFits, geometryExtras } from "./item_shapes.ts";
 
 /** One column of an items schema and what its values are. */
 export type ItemColumn =
+  | { name: "type"; role: "type"; field: arrow.Field }
   | { name: string; role: "core" | "property"; layout: ValueLayout; field: arrow.Field }
   | { name: "geometry"; role: "geometry"; field: arrow.Field }
   | { name: "bbox"; role: "bbox"; hasZ: boolean; field: arrow.Field }
@@ -65,6 +67,8 @@ export function columnWriterOf(column: ItemColumn, checkpoint: Checkpoint): Colu
   switch (column.role) {
     case "overflow":
       throw new TypeError("The overflow column has no writer of its own");
+    case "type":
+      return typeWriter(column.field.type as arrow.Utf8, checkpoint);
     case "geometry":
       return geometryWriter(column.field.type as arrow.Binary, checkpoint);
     case "bbox":
@@ -133,22 +137,29 @@ function valueWriter(
   };
 }
 
-const GEOMETRY_KEYS = new Set(["type", "coordinates", "geometries"]);
+const FEATURE = new TextEncoder().encode('"Feature"');
 
-/**
- * The members of a geometry that WKB does not hold (e.g. a `bbox`), or
- * `"all"` when a geometry of a collection has some (then the whole geometry
- * goes to the overflow).
- */
-function geometryExtras(g: GeoJSON): Record<string, unknown> | undefined | "all" {
-  let extras: Record<string, unknown> | undefined;
-  for (const key in g) {
-    if (!GEOMETRY_KEYS.has(key)) (extras ??= {})[key] = g[key];
-  }
-  if (g.type === "GeometryCollection") {
-    for (const child of g.geometries) if (geometryExtras(child) !== undefined) return "all";
-  }
-  return extras;
+/** The `type` column: `Feature` on every row (the item's `type` is checked elsewhere). */
+function typeWriter(type: arrow.Utf8, checkpoint: Checkpoint): ColumnWriter {
+  const valid = new Validity(checkpoint);
+  const out = new ByteValues(checkpoint);
+  const push = () => {
+    valid.push(true);
+    out.pushBytes(FEATURE, 1, FEATURE.length - 1);
+  };
+  return {
+    add: push,
+    appendNull: push,
+    read(b, i) {
+      for (let k = 0; k < FEATURE.length; k++) if (b[i + k] !== FEATURE[k]) return -1;
+      push();
+      return i + FEATURE.length;
+    },
+    finish() {
+      const { offsets, bytes } = out.finish();
+      return arrow.makeData({ ...valid.fields(), type, valueOffsets: offsets, data: bytes });
+    },
+  };
 }
 
 function geometryWriter(type: arrow.Binary, checkpoint: Checkpoint): ColumnWriter {
@@ -215,10 +226,9 @@ function bboxWriter(type: arrow.Struct, hasZ: boolean, checkpoint: Checkpoint): 
   return {
     add(item, overflow) {
       const v = item.bbox;
-      const ok = Array.isArray(v) && v.every((x) => typeof x === "number") &&
-        (v.length === 4 || (v.length === 6 && hasZ));
-      if (v !== undefined && v !== null && !ok) overflow.item().bbox = v;
-      push(ok ? v : undefined);
+      const fits = bboxFits(v, hasZ);
+      if (v !== undefined && v !== null && !fits) overflow.item().bbox = v;
+      push(fits ? v : undefined);
     },
     appendNull: () => push(undefined),
     read(b, i) {

@@ -1,17 +1,19 @@
 /**
  * Arrow record batches of items (written by `ItemsEncoder` or by another
- * stac-geoparquet writer) back into STAC Items: each column decoded into JSON
- * values, properties gathered, the overflow merged back.
+ * writer: stac-geoparquet, stacpkg, or DuckDB with the geometry as a GeoJSON
+ * struct and the properties in one struct) back into STAC Items: each column
+ * decoded into JSON values, properties gathered, the overflow merged back.
  *
  * @module
  */
 import * as arrow from "apache-arrow";
-import type { StacItem } from "./item.ts";
+import { type GeoJSON, GEOMETRY_TYPES, type StacItem } from "./item.ts";
 import { wkbToGeometry } from "./wkb.ts";
 import { type DatetimeFormat, formatDatetimeMicros } from "./datetime.ts";
 import {
   CORE_COLUMNS,
   DATETIME_FORMAT_KEY,
+  hasNestedProperties,
   isPlainObject,
   JSON_ENCODING_KEY,
   OVERFLOW_COLUMN,
@@ -122,7 +124,7 @@ export function decodeColumn(field: arrow.Field, data: arrow.Data): unknown[] {
       const fmt = (field.metadata.get(DATETIME_FORMAT_KEY) ?? "auto") as DatetimeFormat;
       const unit = (type as arrow.Timestamp).unit;
       const values = data.values as unknown as ArrayLike<bigint | number>;
-      if (values.length !== n) break;
+      if (values.length < n) break;
       for (let i = 0; i < n; i++) {
         out[i] = valid && !valid(i)
           ? null
@@ -203,6 +205,72 @@ function mergeOverflow(target: unknown, overflow: unknown): unknown {
   return overflow;
 }
 
+/**
+ * Why a geometry column cannot be read as geometries, or undefined when it
+ * can: WKB (binary), GeoJSON as a struct (as DuckDB reads it from JSON) or
+ * as JSON text.
+ *
+ * @example
+ * ```ts
+ * import * as arrow from "apache-arrow";
+ * import { geometryColumnProblem } from "./items_decoder.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(geometryColumnProblem(new arrow.Field("geometry", new arrow.Binary())), undefined);
+ * equal(geometryColumnProblem(new arrow.Field("geometry", new arrow.Float64())), 'the "geometry" column (Float64) is neither WKB nor GeoJSON');
+ * ```
+ *
+ * @param field The `geometry` field.
+ * @returns The problem, or undefined.
+ */
+export function geometryColumnProblem(field: arrow.Field): string | undefined {
+  const t = field.type;
+  if (arrow.DataType.isBinary(t)) return undefined;
+  if (arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t)) return undefined;
+  if (arrow.DataType.isStruct(t) && t.children.some((c) => c.name === "type")) return undefined;
+  return `the "geometry" column (${t}) is neither WKB nor GeoJSON`;
+}
+
+/**
+ * Why an Arrow schema is not one of STAC Items, or undefined when it is: it
+ * needs an `id` column, and a `geometry` column (if any) of WKB or GeoJSON.
+ *
+ * @example
+ * ```ts
+ * import * as arrow from "apache-arrow";
+ * import { itemsSchemaProblem } from "./items_decoder.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(itemsSchemaProblem(arrow.tableFromArrays({ x: [1] }).schema), 'it has no "id" column');
+ * ```
+ *
+ * @param schema The schema.
+ * @returns The problem, or undefined.
+ */
+export function itemsSchemaProblem(schema: arrow.Schema): string | undefined {
+  if (!schema.fields.some((f) => f.name === "id")) return 'it has no "id" column';
+  const geometry = schema.fields.find((f) => f.name === "geometry");
+  return geometry && geometryColumnProblem(geometry);
+}
+
+/** Coordinates with JSON text in them (DuckDB's `JSON[][]` of mixed geometries) as numbers. */
+function parsedCoordinates(v: unknown): unknown {
+  if (typeof v === "string") return JSON.parse(v);
+  return Array.isArray(v) ? v.map(parsedCoordinates) : v;
+}
+
+/** A decoded geometry value that is not WKB: a GeoJSON object, or JSON text of one. */
+function geoJsonOf(v: unknown): GeoJSON | null {
+  if (v === null || v === undefined) return null;
+  const g = typeof v === "string" ? JSON.parse(v) : v;
+  if (isPlainObject(g) && typeof g.type === "string" && GEOMETRY_TYPES.includes(g.type)) {
+    if (g.coordinates !== undefined) g.coordinates = parsedCoordinates(g.coordinates);
+    if (Array.isArray(g.geometries)) g.geometries = g.geometries.map(geoJsonOf);
+    if (Array.isArray(g.coordinates) || Array.isArray(g.geometries)) return g as GeoJSON;
+  }
+  throw new RangeError(
+    `A geometry is neither WKB nor GeoJSON: ${JSON.stringify(v).slice(0, 80)}`,
+  );
+}
+
 /** A bbox column value (struct or list) as a bbox array. */
 function bboxArray(v: unknown): number[] | undefined {
   if (v === null || v === undefined) return undefined;
@@ -236,6 +304,7 @@ export function decodeItemsBatch(batch: arrow.RecordBatch): StacItem[] {
     };
   }
   let overflow: unknown[] | undefined;
+  const nestedProperties = hasNestedProperties(batch.schema);
   batch.schema.fields.forEach((field, j) => {
     const data = batch.data.children[j]!;
     const name = field.name;
@@ -245,14 +314,23 @@ export function decodeItemsBatch(batch: arrow.RecordBatch): StacItem[] {
       return;
     }
     if (name === "geometry") {
+      const problem = geometryColumnProblem(field);
+      if (problem) throw new RangeError(`Cannot read geometries: ${problem}`);
       const values = decodeColumn(field, data);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        items[i]!.geometry = v instanceof Uint8Array ? wkbToGeometry(v) : null;
+        items[i]!.geometry = v instanceof Uint8Array ? wkbToGeometry(v) : geoJsonOf(v);
       }
       return;
     }
     const values = decodeColumn(field, data);
+    if (name === "properties" && nestedProperties) {
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (isPlainObject(v)) Object.assign(items[i]!.properties, v);
+      }
+      return;
+    }
     if (name === "bbox") {
       for (let i = 0; i < n; i++) {
         const b = bboxArray(values[i]);

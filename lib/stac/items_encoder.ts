@@ -7,29 +7,40 @@
  */
 import * as arrow from "apache-arrow";
 import type { StacItem } from "./item.ts";
-import { chooseDatetimeFormat } from "./datetime.ts";
 import {
   bboxField,
   CORE_COLUMNS,
   DATETIME_FORMAT_KEY,
   DATETIME_PROPERTIES,
   GEOMETRY_FIELD,
+  hasNestedProperties,
   isFerrySchema,
   JSON_ENCODING_KEY,
   NOT_PROPERTY_COLUMNS,
   OVERFLOW_COLUMN,
   STAC_GEOPARQUET_KEY,
   STAC_GEOPARQUET_VERSION,
-  STRING_CORE_COLUMNS,
+  stacGeoparquetExtras,
 } from "./item_layout.ts";
-import { NULL_SHAPE, STRING_SHAPE, type ValueShape, widenShape } from "./value_shape.ts";
-import { arrowFieldOf, layoutOfField, layoutOfShape } from "./value_layout.ts";
+import {
+  arrowFieldOf,
+  JSON_LAYOUT,
+  layoutOfAnyField,
+  layoutOfField,
+  layoutOfShape,
+  STRING_LAYOUT,
+  type ValueLayout,
+} from "./value_layout.ts";
 import type { ItemColumn } from "./item_column_writers.ts";
 import { ItemsBatchBuilder } from "./item_batch_builder.ts";
+import { ItemShapes, LINK_MEMBERS } from "./item_shapes.ts";
+import { itemsSchemaProblem } from "./items_decoder.ts";
+import { observeItemLine } from "./item_line_shapes.ts";
 
 /**
  * Schema inference one item at a time ({@linkcode ItemsEncoder.infer} over
- * items that need not all be held at once).
+ * items that need not all be held at once), from parsed items or straight
+ * from the bytes of NDJSON lines.
  *
  * @example
  * ```ts
@@ -42,25 +53,7 @@ import { ItemsBatchBuilder } from "./item_batch_builder.ts";
  * ```
  */
 export class ItemsSchemaInference {
-  #hasZ = false;
-  readonly #core = new Map<string, ValueShape>();
-  readonly #properties = new Map<string, ValueShape>();
-  /** Per datetime property, its values (to choose the column's text format). */
-  readonly #datetimes = new Map<string, unknown[]>();
-
-  constructor() {
-    for (const name of CORE_COLUMNS) {
-      if (name === "geometry" || name === "bbox") continue;
-      this.#core.set(
-        name,
-        STRING_CORE_COLUMNS.has(name)
-          ? STRING_SHAPE
-          : name === "stac_extensions"
-          ? { kind: "list", element: STRING_SHAPE }
-          : NULL_SHAPE,
-      );
-    }
-  }
+  readonly #shapes = new ItemShapes();
 
   /**
    * Takes one item's shape into account.
@@ -68,54 +61,92 @@ export class ItemsSchemaInference {
    * @param item The item.
    */
   observe(item: StacItem): void {
-    if (Array.isArray(item.bbox) && item.bbox.length === 6) this.#hasZ = true;
-    for (const [name, shape] of this.#core) {
-      if (STRING_CORE_COLUMNS.has(name)) continue;
-      this.#core.set(name, widenShape(shape, item[name]));
-    }
-    const props = item.properties;
-    for (const key in props) {
-      if (NOT_PROPERTY_COLUMNS.has(key)) continue;
-      const v = props[key];
-      this.#properties.set(key, widenShape(this.#properties.get(key) ?? NULL_SHAPE, v));
-      if (DATETIME_PROPERTIES.has(key) && v !== null && v !== undefined) {
-        let values = this.#datetimes.get(key);
-        if (!values) this.#datetimes.set(key, values = []);
-        values.push(v);
-      }
+    this.#shapes.observe(item);
+  }
+
+  /**
+   * Takes the item of one NDJSON line into account, read from its bytes
+   * without building it, when it is a plain valid Item; otherwise the caller
+   * parses the line (which names what is wrong with it) and calls
+   * {@linkcode ItemsSchemaInference.observe}. Either way the schema comes
+   * out the same.
+   *
+   * @example
+   * ```ts
+   * import { ItemsSchemaInference } from "./items_encoder.ts";
+   * import { equal } from "node:assert/strict";
+   * const inference = new ItemsSchemaInference();
+   * const line = (s: string) => new TextEncoder().encode(s);
+   * equal(inference.observeJsonLine(line('{"type":"Feature","id":"a","geometry":null,"properties":{"n":1}}')), true);
+   * equal(inference.observeJsonLine(line('{"type":"Feature"}')), false);
+   * equal(inference.encoder().schema.fields.some((f) => f.name === "n"), true);
+   * ```
+   *
+   * @param line The line's bytes (nothing else).
+   * @returns Whether the line was taken into account.
+   */
+  observeJsonLine(line: Uint8Array): boolean {
+    return observeItemLine(this.#shapes, line);
+  }
+
+  /**
+   * Keeps the property columns of an Arrow schema of items (another
+   * writer's, or one read back), in its order, even those that never hold a
+   * value (e.g. an all-null `datetime` of Arrow type `null`).
+   *
+   * @param schema The schema.
+   */
+  declareColumns(schema: arrow.Schema): void {
+    for (const { name, field } of propertyFieldsOf(schema)) {
+      this.#shapes.declare(name, declaredLayout(name, field));
     }
   }
 
   /**
    * The encoder for what was observed.
    *
-   * @param options Extra metadata.
+   * @param options Extra metadata; whether every item to encode was observed.
    * @returns The encoder.
    */
   encoder(options: ItemsEncoderOptions = {}): ItemsEncoder {
+    const shapes = this.#shapes;
     const columns: ItemColumn[] = [];
-    const hasZ = this.#hasZ;
+    let needsOverflow = shapes.needsOverflow;
+    const hasZ = shapes.hasZ;
     for (const name of CORE_COLUMNS) {
       if (name === "geometry") columns.push({ name, role: "geometry", field: GEOMETRY_FIELD });
       else if (name === "bbox") columns.push({ name, role: "bbox", hasZ, field: bboxField(hasZ) });
       else {
-        const layout = layoutOfShape(this.#core.get(name)!);
+        const j = shapes.core.indexOf.get(name);
+        const layout = j === undefined ? STRING_LAYOUT : layoutOfShape(shapes.core.fields[j]!);
         columns.push({ name, role: "core", layout, field: arrowFieldOf(name, layout) });
       }
     }
-    for (const [name, shape] of this.#properties) {
-      let layout = layoutOfShape(shape);
-      if (DATETIME_PROPERTIES.has(name) && layout.kind === "string") {
-        const format = chooseDatetimeFormat(this.#datetimes.get(name) ?? []);
-        if (format) layout = { kind: "timestamp", format };
+    // After the stac-geoparquet columns rather than first: the order readers know stays.
+    columns.push({ name: "type", role: "type", field: TYPE_FIELD });
+    const properties = shapes.properties;
+    properties.names.forEach((name, j) => {
+      const shape = properties.fields[j]!;
+      let layout = shape.kind === "null" && shapes.declared.has(name)
+        ? shapes.declared.get(name)!
+        : layoutOfShape(shape);
+      if (DATETIME_PROPERTIES.has(name) && (layout.kind === "string" || layout.kind === "null")) {
+        const chooser = shapes.datetime(name);
+        const format = chooser.format();
+        if (format) {
+          layout = { kind: "timestamp", format };
+          if (!chooser.givesBackAll(format)) needsOverflow = true;
+        }
       }
       columns.push({ name, role: "property", layout, field: arrowFieldOf(name, layout) });
-    }
-    columns.push({
-      name: OVERFLOW_COLUMN,
-      role: "overflow",
-      field: new arrow.Field(OVERFLOW_COLUMN, new arrow.Utf8(), true),
     });
+    if (needsOverflow || !options.complete) {
+      columns.push({
+        name: OVERFLOW_COLUMN,
+        role: "overflow",
+        field: new arrow.Field(OVERFLOW_COLUMN, new arrow.Utf8(), true),
+      });
+    }
     return newEncoder(columns, options.metadata ?? {});
   }
 }
@@ -127,6 +158,65 @@ let newEncoder: (columns: ItemColumn[], metadata: Record<string, unknown>) => It
 export interface ItemsEncoderOptions {
   /** Extra entries for the `stac-geoparquet` schema metadata. @default {} */
   metadata?: Record<string, unknown>;
+  /**
+   * Every item that will be encoded was observed (not a sample of them):
+   * then the schema has an overflow column only when some item has a part
+   * no other column holds, and encoding an item that does not fit throws.
+   * Otherwise (a schema from a sample) the overflow column is always there,
+   * for what later items bring.
+   * @default false
+   */
+  complete?: boolean;
+}
+
+/** The `type` column (`Feature` on every row), for readers that build GeoJSON from the rows. */
+const TYPE_FIELD = new arrow.Field("type", new arrow.Utf8(), true);
+
+/** The property columns of an Arrow schema of items: top-level or in a `properties` struct. */
+function propertyFieldsOf(schema: arrow.Schema): { name: string; field: arrow.Field }[] {
+  const out: { name: string; field: arrow.Field }[] = [];
+  const nested = hasNestedProperties(schema);
+  for (const field of schema.fields) {
+    if (nested && field.name === "properties") {
+      for (const child of (field.type as arrow.Struct).children) {
+        out.push({ name: child.name, field: child });
+      }
+    } else if (!NOT_PROPERTY_COLUMNS.has(field.name)) out.push({ name: field.name, field });
+  }
+  return out;
+}
+
+/** Core columns another writer's schema lacks. */
+const CORE_DEFAULT_LAYOUTS: Record<string, ValueLayout> = {
+  stac_extensions: { kind: "list", element: STRING_LAYOUT },
+  links: { kind: "list", element: { kind: "struct", fields: [], fieldNames: new Set() } },
+  assets: JSON_LAYOUT,
+};
+
+/**
+ * `links` as a list of link structs whose first members are `href`, `rel`,
+ * `type`, `title` (what stac-geoparquet readers cast to), other members after.
+ */
+function linksLayout(layout: ValueLayout): ValueLayout {
+  const element = layout.kind === "list" ? layout.element : undefined;
+  const members = element?.kind === "struct" ? element.fields : [];
+  const byName = new Map(members);
+  const fields: [string, ValueLayout][] = [
+    ...LINK_MEMBERS.map((name): [string, ValueLayout] => [name, byName.get(name) ?? STRING_LAYOUT]),
+    ...members.filter(([name]) => !LINK_MEMBERS.includes(name)),
+  ];
+  return {
+    kind: "list",
+    element: { kind: "struct", fields, fieldNames: new Set(fields.map(([n]) => n)) },
+  };
+}
+
+/** The layout of a declared column: a datetime property is a timestamp even when all null. */
+function declaredLayout(name: string, field: arrow.Field): ValueLayout {
+  const layout = layoutOfAnyField(field);
+  return DATETIME_PROPERTIES.has(name) && layout.kind === "null"
+    ? { kind: "timestamp", format: "auto" }
+    : layout;
 }
 
 /**
@@ -163,15 +253,20 @@ export class ItemsEncoder {
     this.#propertyNames = new Set(
       columns.filter((c) => c.role === "property").map((c) => c.name),
     );
+    const overflow = columns.some((c) => c.role === "overflow")
+      ? {
+        overflow_column: OVERFLOW_COLUMN,
+        overflow:
+          "JSON object per row with the parts of the item that did not fit the schema, at their item paths",
+      }
+      : {};
     const meta = new Map<string, string>([[
       STAC_GEOPARQUET_KEY,
       JSON.stringify({
         version: STAC_GEOPARQUET_VERSION,
         ...metadata,
         ferry: {
-          overflow_column: OVERFLOW_COLUMN,
-          overflow:
-            "JSON object per row with the parts of the item that did not fit the schema, at their item paths",
+          ...overflow,
           json_columns: `fields with metadata ${JSON_ENCODING_KEY}=json hold JSON text`,
           datetimes:
             `timestamp fields carry ${DATETIME_FORMAT_KEY} (auto|ms|us) to restore the exact text`,
@@ -185,8 +280,9 @@ export class ItemsEncoder {
   /**
    * Infers the schema from a batch of items.
    *
-   * @param items The first batch (may be empty: then only the core columns).
-   * @param options Extra metadata.
+   * @param items The first batch (may be empty: then only the core columns),
+   *   or with `complete`, every item to be encoded.
+   * @param options Extra metadata; whether these are all the items.
    * @returns The encoder.
    */
   static infer(items: readonly StacItem[], options: ItemsEncoderOptions = {}): ItemsEncoder {
@@ -207,6 +303,7 @@ export class ItemsEncoder {
     const columns: ItemColumn[] = [];
     for (const field of schema.fields) {
       if (field.name === "geometry") columns.push({ name: "geometry", role: "geometry", field });
+      else if (field.name === "type") columns.push({ name: "type", role: "type", field });
       else if (field.name === "bbox") {
         columns.push({
           name: "bbox",
@@ -231,6 +328,69 @@ export class ItemsEncoder {
     delete meta.ferry;
     delete meta.version;
     return new ItemsEncoder(columns, meta);
+  }
+
+  /**
+   * An encoder for the items decoded (by `decodeItemsBatch`) from record
+   * batches of a schema that another writer made (stacpkg, stac-geoparquet,
+   * DuckDB): each column keeps its kind (see `layoutOfAnyField`), a column
+   * of Arrow type `null` stays one (a datetime property becomes a
+   * timestamp), `links` becomes a list of link structs, properties in a
+   * `properties` struct become columns. Every decoded item fits, so there is
+   * no overflow column; only a bbox list (whose length a schema does not
+   * tell) is 3D or not as in `sample`.
+   *
+   * @example
+   * ```ts
+   * import * as arrow from "apache-arrow";
+   * import { ItemsEncoder } from "./items_encoder.ts";
+   * import { equal } from "node:assert/strict";
+   * const schema = new arrow.Schema([
+   *   new arrow.Field("id", new arrow.Utf8()),
+   *   new arrow.Field("datetime", new arrow.Null()),
+   *   new arrow.Field("proj:epsg", new arrow.Null()),
+   * ]);
+   * const fields = ItemsEncoder.forArrowSchema(schema).schema.fields;
+   * equal(String(fields.find((f) => f.name === "datetime")!.type), "Timestamp<MICROSECOND, UTC>");
+   * equal(String(fields.find((f) => f.name === "proj:epsg")!.type), "Null");
+   * ```
+   *
+   * @param schema The other writer's schema.
+   * @param sample Items decoded from its first batch (for a bbox list).
+   * @returns The encoder.
+   * @throws {RangeError} When the schema has no `id` column or a geometry
+   *   column that is neither WKB nor GeoJSON.
+   */
+  static forArrowSchema(schema: arrow.Schema, sample: readonly StacItem[] = []): ItemsEncoder {
+    const problem = itemsSchemaProblem(schema);
+    if (problem) throw new RangeError(`Not a table of STAC items: ${problem}`);
+    const fieldOf = (name: string) => schema.fields.find((f) => f.name === name);
+    const columns: ItemColumn[] = [];
+    for (const name of CORE_COLUMNS) {
+      const field = fieldOf(name);
+      if (name === "geometry") columns.push({ name, role: "geometry", field: GEOMETRY_FIELD });
+      else if (name === "bbox") {
+        const t = field?.type;
+        const hasZ = t === undefined
+          ? false
+          : arrow.DataType.isStruct(t)
+          ? t.children.some((c) => c.name === "zmin")
+          : arrow.DataType.isFixedSizeList(t)
+          ? t.listSize === 6
+          : sample.some((item) => Array.isArray(item.bbox) && item.bbox.length === 6);
+        columns.push({ name, role: "bbox", hasZ, field: bboxField(hasZ) });
+      } else {
+        let layout = field ? layoutOfAnyField(field) : CORE_DEFAULT_LAYOUTS[name] ?? STRING_LAYOUT;
+        if (name === "links") layout = linksLayout(layout);
+        columns.push({ name, role: "core", layout, field: arrowFieldOf(name, layout) });
+      }
+    }
+    columns.push({ name: "type", role: "type", field: TYPE_FIELD });
+    for (const { name, field } of propertyFieldsOf(schema)) {
+      const layout = declaredLayout(name, field);
+      columns.push({ name, role: "property", layout, field: arrowFieldOf(name, layout) });
+    }
+    return new ItemsEncoder(columns, stacGeoparquetExtras(schema));
   }
 
   /**

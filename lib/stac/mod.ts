@@ -33,11 +33,13 @@ export {
 } from "./item_layout.ts";
 export { ItemsEncoder, type ItemsEncoderOptions, ItemsSchemaInference } from "./items_encoder.ts";
 export { ItemsBatchBuilder } from "./item_batch_builder.ts";
-export { decodeItemsBatch } from "./items_decoder.ts";
+export { decodeItemsBatch, itemsSchemaProblem } from "./items_decoder.ts";
 export { decodeItemAssets } from "./item_assets_view.ts";
 export * from "./ipc.ts";
 export * from "./ndjson_batches.ts";
 export * from "./geoparquet.ts";
+export * from "./geoparquet_read.ts";
+export * from "./foreign_items.ts";
 export * from "./preview.ts";
 export * from "./enrich.ts";
 export * from "./alternates.ts";

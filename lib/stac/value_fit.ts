@@ -33,6 +33,9 @@ export function fitCheckOf(layout: ValueLayout): FitCheck {
   let fit = fitChecks.get(layout);
   if (fit) return fit;
   switch (layout.kind) {
+    case "null":
+      fit = (v) => v === null || v === undefined;
+      break;
     case "bool":
       fit = (v) => v === null || v === undefined || typeof v === "boolean";
       break;

@@ -14,10 +14,11 @@ import type { ValueShape } from "./value_shape.ts";
  * How the values of one column (or nested field) are stored: booleans,
  * int64, float64, strings, JSON text, UTC microsecond timestamps (written
  * back as text in `format`), a list of one element layout or a struct of
- * named field layouts.
+ * named field layouts; `null` for a column of another writer that holds
+ * nothing but nulls (Arrow's `null` type).
  */
 export type ValueLayout =
-  | { kind: "bool" | "int" | "float" | "string" | "json" }
+  | { kind: "null" | "bool" | "int" | "float" | "string" | "json" }
   | { kind: "timestamp"; format: DatetimeFormat }
   | { kind: "list"; element: ValueLayout }
   | { kind: "struct"; fields: [string, ValueLayout][]; fieldNames: Set<string> };
@@ -28,6 +29,10 @@ export const STRING_LAYOUT: ValueLayout = { kind: "string" };
 export const INT_LAYOUT: ValueLayout = { kind: "int" };
 /** JSON text: values of any kind. */
 export const JSON_LAYOUT: ValueLayout = { kind: "json" };
+/** Nothing but nulls (Arrow's `null` type). */
+export const NULL_LAYOUT: ValueLayout = { kind: "null" };
+/** Doubles. */
+export const FLOAT_LAYOUT: ValueLayout = { kind: "float" };
 
 /**
  * Lists and structs nested deeper than this are JSON text: the Parquet
@@ -64,17 +69,18 @@ export function layoutOfShape(shape: ValueShape, depth = 0): ValueLayout {
     case "int":
       return INT_LAYOUT;
     case "float":
-      return { kind: "float" };
+      return FLOAT_LAYOUT;
     case "mixed":
       return JSON_LAYOUT;
     case "list":
       return { kind: "list", element: layoutOfShape(shape.element, depth + 1) };
     case "struct": {
-      if (shape.fields.size === 0) return JSON_LAYOUT;
-      const fields: [string, ValueLayout][] = [...shape.fields].map((
-        [name, field],
-      ) => [name, layoutOfShape(field, depth + 1)]);
-      return { kind: "struct", fields, fieldNames: new Set(shape.fields.keys()) };
+      if (shape.names.length === 0) return JSON_LAYOUT;
+      const fields: [string, ValueLayout][] = shape.names.map((name, j) => [
+        name,
+        layoutOfShape(shape.fields[j]!, depth + 1),
+      ]);
+      return { kind: "struct", fields, fieldNames: new Set(shape.names) };
     }
   }
 }
@@ -87,6 +93,8 @@ export function layoutOfShape(shape: ValueShape, depth = 0): ValueLayout {
  */
 export function arrowTypeOf(layout: ValueLayout): arrow.DataType {
   switch (layout.kind) {
+    case "null":
+      return new arrow.Null();
     case "bool":
       return new arrow.Bool();
     case "int":
@@ -138,14 +146,14 @@ export function layoutOfField(field: arrow.Field): ValueLayout | undefined {
   if (field.metadata.get(JSON_ENCODING_KEY) === "json") return JSON_LAYOUT;
   const t = field.type;
   switch (t.typeId) {
+    case arrow.Type.Null:
+      return NULL_LAYOUT;
     case arrow.Type.Bool:
       return { kind: "bool" };
     case arrow.Type.Int:
       return (t as arrow.Int).bitWidth === 64 && (t as arrow.Int).isSigned ? INT_LAYOUT : undefined;
     case arrow.Type.Float:
-      return (t as arrow.Float).precision === arrow.Precision.DOUBLE
-        ? { kind: "float" }
-        : undefined;
+      return (t as arrow.Float).precision === arrow.Precision.DOUBLE ? FLOAT_LAYOUT : undefined;
     case arrow.Type.Utf8:
       return STRING_LAYOUT;
     case arrow.Type.Timestamp: {
@@ -169,5 +177,58 @@ export function layoutOfField(field: arrow.Field): ValueLayout | undefined {
     }
     default:
       return undefined;
+  }
+}
+
+/**
+ * The layout that holds what any Arrow field decodes to (see
+ * `decodeColumn`): the field's own layout when this module wrote it, else
+ * the nearest one (any integer as int64, any float or decimal as float64,
+ * timestamps of any unit as microseconds, dates as text, dictionaries as
+ * their values, other types as JSON text).
+ *
+ * @example
+ * ```ts
+ * import * as arrow from "apache-arrow";
+ * import { layoutOfAnyField } from "./value_layout.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(layoutOfAnyField(new arrow.Field("n", new arrow.Int32())).kind, "int");
+ * equal(layoutOfAnyField(new arrow.Field("t", new arrow.TimestampNanosecond())).kind, "timestamp");
+ * ```
+ *
+ * @param field The field.
+ * @returns The layout.
+ */
+export function layoutOfAnyField(field: arrow.Field): ValueLayout {
+  const own = layoutOfField(field);
+  if (own) return own;
+  const t = field.type;
+  switch (t.typeId) {
+    case arrow.Type.Int:
+      return INT_LAYOUT;
+    case arrow.Type.Float:
+    case arrow.Type.Decimal:
+      return FLOAT_LAYOUT;
+    case arrow.Type.Utf8:
+    case arrow.Type.LargeUtf8:
+    case arrow.Type.Date:
+      return STRING_LAYOUT;
+    case arrow.Type.Timestamp:
+      return { kind: "timestamp", format: "auto" };
+    case arrow.Type.List:
+    case arrow.Type.FixedSizeList:
+      return { kind: "list", element: layoutOfAnyField((t as arrow.List).children[0]!) };
+    case arrow.Type.Struct: {
+      const children = (t as arrow.Struct).children;
+      if (children.length === 0) return JSON_LAYOUT;
+      const fields: [string, ValueLayout][] = children.map((c) => [c.name, layoutOfAnyField(c)]);
+      return { kind: "struct", fields, fieldNames: new Set(fields.map(([n]) => n)) };
+    }
+    case arrow.Type.Dictionary:
+      return layoutOfAnyField(
+        new arrow.Field(field.name, (t as arrow.Dictionary).dictionary, true, field.metadata),
+      );
+    default:
+      return JSON_LAYOUT;
   }
 }

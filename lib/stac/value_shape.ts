@@ -6,11 +6,29 @@
  *
  * @module
  */
+
 /** The shape of the values of one column (or nested field) seen so far. */
 export type ValueShape =
   | { kind: "null" | "bool" | "int" | "float" | "string" | "mixed" }
   | { kind: "list"; element: ValueShape }
-  | { kind: "struct"; fields: Map<string, ValueShape> };
+  | StructShape;
+
+/**
+ * Objects: each member's shape, in the order members were first seen. Kept
+ * as arrays (with the names as UTF-8 too) so that a byte reader finds a
+ * member without decoding its name.
+ */
+export interface StructShape {
+  kind: "struct";
+  /** Member names, first seen first. */
+  names: string[];
+  /** The names as UTF-8. */
+  utf8Names: Uint8Array[];
+  /** Each member's shape. */
+  fields: ValueShape[];
+  /** The index of each name. */
+  indexOf: Map<string, number>;
+}
 
 /** No value but nulls seen yet. */
 export const NULL_SHAPE: ValueShape = { kind: "null" };
@@ -24,6 +42,65 @@ export const FLOAT_SHAPE: ValueShape = { kind: "float" };
 export const STRING_SHAPE: ValueShape = { kind: "string" };
 /** Values of different kinds. */
 export const MIXED_SHAPE: ValueShape = { kind: "mixed" };
+
+const utf8 = new TextEncoder();
+
+/**
+ * A struct shape with these members (null shapes unless given).
+ *
+ * @param members Names, or names and shapes.
+ * @returns The shape.
+ */
+export function structShape(members: readonly (string | [string, ValueShape])[] = []): StructShape {
+  const struct: StructShape = {
+    kind: "struct",
+    names: [],
+    utf8Names: [],
+    fields: [],
+    indexOf: new Map(),
+  };
+  for (const member of members) {
+    const [name, shape] = typeof member === "string" ? [member, NULL_SHAPE] : member;
+    struct.fields[memberIndex(struct, name)] = shape;
+  }
+  return struct;
+}
+
+/**
+ * The index of a member of a struct shape, added (with a null shape) when new.
+ *
+ * @param struct The struct shape.
+ * @param name The member name.
+ * @returns Its index.
+ */
+export function memberIndex(struct: StructShape, name: string): number {
+  let j = struct.indexOf.get(name);
+  if (j === undefined) {
+    j = struct.names.length;
+    struct.names.push(name);
+    struct.utf8Names.push(utf8.encode(name));
+    struct.fields.push(NULL_SHAPE);
+    struct.indexOf.set(name, j);
+  }
+  return j;
+}
+
+/**
+ * The shape of a scalar joined with a kind of scalar seen.
+ *
+ * @param shape The shape so far.
+ * @param seen The shape of the value seen (a scalar shape constant).
+ * @returns The joined shape.
+ */
+export function joinScalar(shape: ValueShape, seen: ValueShape): ValueShape {
+  const kind = shape.kind;
+  if (kind === "null" || kind === seen.kind) return seen;
+  if (kind === "mixed") return shape;
+  // Integers and other numbers join into numbers.
+  if (kind === "int" && seen.kind === "float") return FLOAT_SHAPE;
+  if (kind === "float" && seen.kind === "int") return shape;
+  return MIXED_SHAPE;
+}
 
 /**
  * The shape that holds `shape`'s values and `v` (list and struct shapes are
@@ -45,20 +122,11 @@ export function widenShape(shape: ValueShape, v: unknown): ValueShape {
   if (v === null || v === undefined || shape.kind === "mixed") return shape;
   switch (typeof v) {
     case "boolean":
-      return shape.kind === "null" || shape.kind === "bool" ? BOOL_SHAPE : MIXED_SHAPE;
+      return joinScalar(shape, BOOL_SHAPE);
     case "number":
-      if (Number.isSafeInteger(v)) {
-        return shape.kind === "null"
-          ? INT_SHAPE
-          : shape.kind === "int" || shape.kind === "float"
-          ? shape
-          : MIXED_SHAPE;
-      }
-      return shape.kind === "null" || shape.kind === "int" || shape.kind === "float"
-        ? FLOAT_SHAPE
-        : MIXED_SHAPE;
+      return joinScalar(shape, Number.isSafeInteger(v) ? INT_SHAPE : FLOAT_SHAPE);
     case "string":
-      return shape.kind === "null" || shape.kind === "string" ? STRING_SHAPE : MIXED_SHAPE;
+      return joinScalar(shape, STRING_SHAPE);
     case "object": {
       if (Array.isArray(v)) {
         const list: ValueShape = shape.kind === "null"
@@ -68,13 +136,12 @@ export function widenShape(shape: ValueShape, v: unknown): ValueShape {
         for (const x of v) list.element = widenShape(list.element, x);
         return list;
       }
-      const struct: ValueShape = shape.kind === "null"
-        ? { kind: "struct", fields: new Map() }
-        : shape;
+      const struct: ValueShape = shape.kind === "null" ? structShape() : shape;
       if (struct.kind !== "struct") return MIXED_SHAPE;
       const o = v as Record<string, unknown>;
       for (const key in o) {
-        struct.fields.set(key, widenShape(struct.fields.get(key) ?? NULL_SHAPE, o[key]));
+        const j = memberIndex(struct, key);
+        struct.fields[j] = widenShape(struct.fields[j]!, o[key]);
       }
       return struct;
     }
