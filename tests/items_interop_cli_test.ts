@@ -9,7 +9,8 @@ import * as arrow from "apache-arrow";
 import { deepEqual, equal, match, notEqual } from "node:assert/strict";
 import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
 import { duck } from "./_duckdb.ts";
-import { dropNulls, fixtureItems } from "../lib/stac/_testing.ts";
+import { dropNulls, fixtureItems, lockRowFor } from "../lib/stac/_testing.ts";
+import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import { ItemsEncoder, recordBatchesToIpc, type StacItem } from "../lib/stac/mod.ts";
 
 const ferry = runCliBytes;
@@ -281,6 +282,32 @@ Deno.test("ferry items from-parquet: a Parquet table that is not one of items fa
     expectFailure(
       await ferry(["items", "from-parquet", notGeoJson]),
       new RegExp(`${notGeoJson} row 1: Cannot read items \\(A geometry is neither WKB nor GeoJSON`),
+    );
+  });
+});
+
+Deno.test("ferry items enrich: asset fields only later items get are columns, no ferry:overflow", async () => {
+  await withTempDir(async (dir) => {
+    const items = await fixtureItems("naip-pc.json");
+    const lock = `${dir}/assets.lock.parquet`;
+    // Only the items of the second batch have lock rows: the first batch has no file:size.
+    await writeLockParquetFile(
+      [items.slice(2).map((i) => lockRowFor(i.id, "image", { size_bytes: 42 }))],
+      lock,
+    );
+    const fixture = new URL("./fixtures/stac/naip-pc.json", import.meta.url).pathname;
+    const ipc = expectOk(await ferry(["items", "from-json", fixture, "--batch-size", "2"]));
+    const enriched = expectOk(await ferry(["items", "enrich", "--asset-lock", lock], ipc.stdout));
+    expectOk(await ferry(["items", "to-parquet", `${dir}/enriched.parquet`], enriched.stdout));
+    const types = await duckTypes(`${dir}/enriched.parquet`);
+    equal("ferry:overflow" in types, false);
+    match(types.assets!, /^STRUCT\(image STRUCT\(.*"file:size" BIGINT\), thumbnail/);
+    const rows = await duck(
+      `SELECT id, assets.image."file:size" AS size FROM read_parquet('${dir}/enriched.parquet')`,
+    );
+    deepEqual(
+      rows.map((r) => [r.id, r.size === null ? null : Number(r.size)]),
+      items.map((i, n) => [i.id, n < 2 ? null : 42]),
     );
   });
 });

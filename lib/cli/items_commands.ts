@@ -21,7 +21,7 @@ import {
   type ItemFilters,
   itemsFromJson,
   type ItemsToArrowOptions,
-  itemsToRecordBatches,
+  itemsToRecordBatchesThroughSpool,
   ndjsonToRecordBatches,
   Preview,
   readIpcBatches,
@@ -99,19 +99,32 @@ async function rereadableInputOf(
 }
 
 /**
- * Writes items to stdout: a preview on a terminal, else an Arrow IPC stream.
+ * Writes items to stdout: a preview on a terminal, else an Arrow IPC stream
+ * whose schema holds every item. The items go through a temporary file
+ * first (see `itemsToRecordBatchesThroughSpool`): the schema is written
+ * before the first batch, and only the whole input tells it.
  *
  * @param batches The items.
  * @param io Standard streams.
  * @param options `batchSize`: regroup the arrays into record batches of that many items.
  * @returns The exit code.
  */
-export function emitItems(
+export async function emitItems(
   batches: AsyncIterable<StacItem[]>,
   io: CommandIO,
   options: ItemsToArrowOptions = {},
 ): Promise<number> {
-  return emitRecordBatches(itemsToRecordBatches(batches, options), io);
+  const temp = await Deno.makeTempFile({ prefix: "ferry-items-", suffix: ".arrows" });
+  try {
+    const file = await Deno.open(temp, { write: true, truncate: true });
+    const spool = {
+      writable: file.writable,
+      readable: async () => (await Deno.open(temp)).readable,
+    };
+    return await emitRecordBatches(itemsToRecordBatchesThroughSpool(batches, spool, options), io);
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
 }
 
 /**

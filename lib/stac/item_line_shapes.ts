@@ -150,6 +150,23 @@ export function observeItemLine(shapes: ItemShapes, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Whether the key at `b[i]` (a `"`) is exactly `name` with no escape: its
+ * bytes, then the closing quote. One pass over the key, where scanning it and
+ * then comparing it would take two (the usual case: keys come in the order
+ * of the item before).
+ */
+function isPlainKey(b: Uint8Array, i: number, name: Uint8Array | undefined): boolean {
+  if (name === undefined) return false;
+  const n = name.length;
+  for (let k = 0; k < n; k++) {
+    const c = b[i + 1 + k];
+    // A backslash or control byte is never taken as is: the slow path decides.
+    if (c !== name[k] || c! < 0x20 || c === 0x5c) return false;
+  }
+  return b[i + 1 + n] === 0x22;
+}
+
 /** Reads the value of one of the item's own members; the index after it or -1. */
 function readTopValue(
   shapes: ItemShapes,
@@ -220,17 +237,24 @@ function readProperties(shapes: ItemShapes, b: Uint8Array, i: number, stamp: num
   if (b[i] === 0x7d) return i + 1;
   let hint = 0;
   for (;;) {
-    const keyEnd = scanString(b, i);
-    if (keyEnd < 0) return -1;
-    let j = (stringFlags & ESCAPED) === 0
-      ? findName(properties.utf8Names, b, i + 1, keyEnd - 1, hint)
-      : -1;
+    let keyEnd: number;
+    let j: number;
     let name: string | undefined;
-    if (j < 0) {
-      name = decodeString(b, i, keyEnd);
-      if (name === undefined) return -1;
-      j = NOT_PROPERTY_COLUMNS.has(name) ? -1 : memberIndex(properties, name);
-    } else name = properties.names[j]!;
+    const names = properties.utf8Names;
+    if (isPlainKey(b, i, names[hint])) {
+      j = hint;
+      keyEnd = i + names[hint]!.length + 2;
+      name = properties.names[j]!;
+    } else {
+      keyEnd = scanString(b, i);
+      if (keyEnd < 0) return -1;
+      j = (stringFlags & ESCAPED) === 0 ? findName(names, b, i + 1, keyEnd - 1, hint) : -1;
+      if (j < 0) {
+        name = decodeString(b, i, keyEnd);
+        if (name === undefined) return -1;
+        j = NOT_PROPERTY_COLUMNS.has(name) ? -1 : memberIndex(properties, name);
+      } else name = properties.names[j]!;
+    }
     i = skipWhitespace(b, keyEnd);
     if (b[i] !== 0x3a) return -1;
     i = skipWhitespace(b, i + 1);
@@ -348,21 +372,27 @@ function widenObject(shape: ValueShape, b: Uint8Array, i: number, depth: number)
   }
   let hint = 0;
   for (;;) {
-    const keyEnd = scanString(b, i);
-    if (keyEnd < 0) {
-      valueEnd = -1;
-      return struct;
-    }
-    let j = (stringFlags & ESCAPED) === 0
-      ? findName(struct.utf8Names, b, i + 1, keyEnd - 1, hint)
-      : -1;
-    if (j < 0) {
-      const name = decodeString(b, i, keyEnd);
-      if (name === undefined) {
+    let j: number;
+    let keyEnd: number;
+    const names = struct.utf8Names;
+    if (isPlainKey(b, i, names[hint])) {
+      j = hint;
+      keyEnd = i + names[hint]!.length + 2;
+    } else {
+      keyEnd = scanString(b, i);
+      if (keyEnd < 0) {
         valueEnd = -1;
         return struct;
       }
-      j = memberIndex(struct, name);
+      j = (stringFlags & ESCAPED) === 0 ? findName(names, b, i + 1, keyEnd - 1, hint) : -1;
+      if (j < 0) {
+        const name = decodeString(b, i, keyEnd);
+        if (name === undefined) {
+          valueEnd = -1;
+          return struct;
+        }
+        j = memberIndex(struct, name);
+      }
     }
     hint = j + 1;
     i = skipWhitespace(b, keyEnd);

@@ -220,8 +220,9 @@ function declaredLayout(name: string, field: arrow.Field): ValueLayout {
 }
 
 /**
- * Turns batches of items into Arrow record batches of one schema, inferred
- * from the first batch.
+ * Turns batches of items into Arrow record batches of one schema: inferred
+ * from every item (`complete`), from a first batch, or read back from a
+ * schema ferry or another writer made.
  *
  * @example Encoding and decoding one batch
  * ```ts

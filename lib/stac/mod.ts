@@ -40,6 +40,7 @@ export * from "./ndjson_batches.ts";
 export * from "./geoparquet.ts";
 export * from "./geoparquet_read.ts";
 export * from "./foreign_items.ts";
+export * from "./spooled_items.ts";
 export * from "./preview.ts";
 export * from "./enrich.ts";
 export * from "./alternates.ts";
