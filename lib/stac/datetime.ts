@@ -198,6 +198,16 @@ function quickDatetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
   return Number.isSafeInteger(us) ? us : undefined;
 }
 
+/** What a {@linkcode DatetimeFormatChooser} saw, as plain data. */
+export interface PlainDatetimeChooser {
+  /** Per format (`auto`, `ms`, `us`), whether it gave back every value. */
+  givesBackAll: boolean[];
+  /** Per format, how many values it gave back. */
+  givenBack: number[];
+  /** Whether every value was an RFC 3339 datetime. */
+  allInstants: boolean;
+}
+
 /**
  * Chooses the text format of a timestamp column one value at a time: the
  * first format that gives back every text; else, when every value is an RFC
@@ -256,6 +266,33 @@ export class DatetimeFormatChooser {
     if (all >= 0) return FORMATS[all];
     if (!this.#allInstants) return undefined;
     return FORMATS[this.#givenBack.indexOf(Math.max(...this.#givenBack))];
+  }
+
+  /**
+   * Takes what another chooser saw into account (as if its values came after these).
+   *
+   * @param other The other chooser, or its {@linkcode DatetimeFormatChooser.toPlain} data.
+   */
+  merge(other: DatetimeFormatChooser | PlainDatetimeChooser): void {
+    const plain = other instanceof DatetimeFormatChooser ? other.toPlain() : other;
+    for (let f = 0; f < FORMATS.length; f++) {
+      this.#givesBackAll[f] = this.#givesBackAll[f]! && plain.givesBackAll[f]!;
+      this.#givenBack[f]! += plain.givenBack[f]!;
+    }
+    this.#allInstants = this.#allInstants && plain.allInstants;
+  }
+
+  /**
+   * What the chooser saw, as plain data (to pass it between threads).
+   *
+   * @returns Plain data.
+   */
+  toPlain(): PlainDatetimeChooser {
+    return {
+      givesBackAll: [...this.#givesBackAll],
+      givenBack: [...this.#givenBack],
+      allInstants: this.#allInstants,
+    };
   }
 
   /**

@@ -22,9 +22,18 @@
  * @module
  */
 import * as arrow from "apache-arrow";
+import { isPlainObject } from "./item_members.ts";
 
-/** The column holding, per row, the JSON of what did not fit the schema. */
-export const OVERFLOW_COLUMN = "ferry:overflow";
+export {
+  CORE_COLUMN_NAMES,
+  CORE_COLUMNS,
+  DATETIME_PROPERTIES,
+  isPlainObject,
+  NOT_PROPERTY_COLUMNS,
+  OVERFLOW_COLUMN,
+  STRING_CORE_COLUMNS,
+} from "./item_members.ts";
+
 /** Field metadata key marking a JSON-text column. */
 export const JSON_ENCODING_KEY = "ferry:encoding";
 /** Field metadata key naming the text form of a timestamp column. */
@@ -33,47 +42,6 @@ export const DATETIME_FORMAT_KEY = "ferry:datetime_format";
 export const STAC_GEOPARQUET_KEY = "stac-geoparquet";
 /** The stac-geoparquet metadata version written. */
 export const STAC_GEOPARQUET_VERSION = "1.0.0";
-
-/** The item-level columns, in order; every other column is a property. */
-export const CORE_COLUMNS: readonly string[] = [
-  "stac_version",
-  "stac_extensions",
-  "id",
-  "geometry",
-  "bbox",
-  "links",
-  "assets",
-  "collection",
-];
-
-/** Item-level keys that are columns of their own. */
-export const CORE_COLUMN_NAMES: ReadonlySet<string> = new Set(CORE_COLUMNS);
-
-/** Names a property cannot have as a column (they are item-level columns). */
-export const NOT_PROPERTY_COLUMNS: ReadonlySet<string> = new Set([
-  ...CORE_COLUMNS,
-  "type",
-  OVERFLOW_COLUMN,
-]);
-
-/** The core columns whose value is always a string (or null). */
-export const STRING_CORE_COLUMNS: ReadonlySet<string> = new Set([
-  "id",
-  "stac_version",
-  "collection",
-]);
-
-/** Properties that hold datetimes: timestamp columns when their values allow. */
-export const DATETIME_PROPERTIES: ReadonlySet<string> = new Set([
-  "datetime",
-  "start_datetime",
-  "end_datetime",
-  "created",
-  "updated",
-  "expires",
-  "published",
-  "unpublished",
-]);
 
 /** The `geometry` column: WKB with the GeoArrow extension name. */
 export const GEOMETRY_FIELD: arrow.Field = new arrow.Field(
@@ -185,14 +153,4 @@ export function stacGeoparquetExtras(schema: arrow.Schema): Record<string, unkno
   delete extras.version;
   delete extras.ferry;
   return extras;
-}
-
-/**
- * Whether a value is a JSON object (not null, an array or bytes).
- *
- * @param v The value.
- * @returns True for an object.
- */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }

@@ -23,7 +23,7 @@ import {
   stringFlags,
 } from "./json_scan.ts";
 import { checkGeometryJson } from "./wkb.ts";
-import { DATETIME_PROPERTIES, NOT_PROPERTY_COLUMNS } from "./item_layout.ts";
+import { DATETIME_PROPERTIES, NOT_PROPERTY_COLUMNS } from "./item_members.ts";
 import type { ItemShapes } from "./item_shapes.ts";
 import {
   BOOL_SHAPE,
@@ -402,8 +402,13 @@ function widenObject(shape: ValueShape, b: Uint8Array, i: number, depth: number)
     }
     i = skipWhitespace(b, i + 1);
     const field = struct.fields[j]!;
-    const widened = widen(field, b, i, depth + 1);
-    if (widened !== field) struct.fields[j] = widened;
+    if (b[i] === 0x22 && field === STRING_SHAPE) {
+      // The usual member: a string where strings were seen.
+      valueEnd = readString(b, i);
+    } else {
+      const widened = widen(field, b, i, depth + 1);
+      if (widened !== field) struct.fields[j] = widened;
+    }
     if (valueEnd < 0) return struct;
     i = skipWhitespace(b, valueEnd);
     if (b[i] === 0x7d) {

@@ -10,22 +10,40 @@
  */
 import type { GeoJSON, StacItem } from "./item.ts";
 import { geometryToWkb } from "./wkb.ts";
-import { DatetimeFormatChooser } from "./datetime.ts";
+import { DatetimeFormatChooser, type PlainDatetimeChooser } from "./datetime.ts";
 import {
   CORE_COLUMN_NAMES,
   DATETIME_PROPERTIES,
   NOT_PROPERTY_COLUMNS,
   STRING_CORE_COLUMNS,
-} from "./item_layout.ts";
+} from "./item_members.ts";
 import {
+  joinShapes,
   memberIndex,
   NULL_SHAPE,
+  type PlainShape,
+  shapeFromPlain,
+  shapeToPlain,
   STRING_SHAPE,
   type StructShape,
   structShape,
   widenShape,
 } from "./value_shape.ts";
 import type { ValueLayout } from "./value_layout.ts";
+
+/** What {@linkcode ItemShapes} observed, as plain data. */
+export interface PlainItemShapes {
+  /** Some bbox has 6 values. */
+  hasZ: boolean;
+  /** Some item has a part that no column holds. */
+  needsOverflow: boolean;
+  /** The shapes of `stac_extensions`, `links`, `assets`. */
+  core: PlainShape;
+  /** The shape of the properties. */
+  properties: PlainShape;
+  /** Per datetime property, what its values allow. */
+  datetimes: [string, PlainDatetimeChooser][];
+}
 
 /** The members of a link every link column has, in this order (as stac-geoparquet readers cast to). */
 export const LINK_MEMBERS: readonly string[] = ["href", "rel", "type", "title"];
@@ -119,6 +137,36 @@ export class ItemShapes {
     if (NOT_PROPERTY_COLUMNS.has(name)) return;
     memberIndex(this.properties, name);
     this.declared.set(name, layout);
+  }
+
+  /**
+   * Takes what another observation saw into account, as if its items came
+   * after these (the parts of one stream observed apart, joined in order).
+   *
+   * @param other The other observation, as {@linkcode ItemShapes.toPlain} data.
+   */
+  merge(other: PlainItemShapes): void {
+    this.hasZ ||= other.hasZ;
+    this.needsOverflow ||= other.needsOverflow;
+    joinShapes(this.core, shapeFromPlain(other.core));
+    joinShapes(this.properties, shapeFromPlain(other.properties));
+    for (const [name, chooser] of other.datetimes) this.datetime(name).merge(chooser);
+  }
+
+  /**
+   * What was observed as plain data (to pass it between threads; declared
+   * columns are not part of it).
+   *
+   * @returns Plain data.
+   */
+  toPlain(): PlainItemShapes {
+    return {
+      hasZ: this.hasZ,
+      needsOverflow: this.needsOverflow,
+      core: shapeToPlain(this.core),
+      properties: shapeToPlain(this.properties),
+      datetimes: [...this.datetimes].map(([name, chooser]) => [name, chooser.toPlain()]),
+    };
   }
 
   /**

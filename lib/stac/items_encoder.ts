@@ -33,7 +33,7 @@ import {
 } from "./value_layout.ts";
 import type { ItemColumn } from "./item_column_writers.ts";
 import { ItemsBatchBuilder } from "./item_batch_builder.ts";
-import { ItemShapes, LINK_MEMBERS } from "./item_shapes.ts";
+import { ItemShapes, LINK_MEMBERS, type PlainItemShapes } from "./item_shapes.ts";
 import { itemsSchemaProblem } from "./items_decoder.ts";
 import { observeItemLine } from "./item_line_shapes.ts";
 
@@ -87,6 +87,16 @@ export class ItemsSchemaInference {
    */
   observeJsonLine(line: Uint8Array): boolean {
     return observeItemLine(this.#shapes, line);
+  }
+
+  /**
+   * Takes shapes observed elsewhere into account, as if their items came
+   * after those observed so far (e.g. a block of a file read by a worker).
+   *
+   * @param shapes What was observed, as `ItemShapes.toPlain` gives it.
+   */
+  observeShapes(shapes: PlainItemShapes): void {
+    this.#shapes.merge(shapes);
   }
 
   /**

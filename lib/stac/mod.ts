@@ -37,6 +37,7 @@ export { decodeItemsBatch, itemsSchemaProblem } from "./items_decoder.ts";
 export { decodeItemAssets } from "./item_assets_view.ts";
 export * from "./ipc.ts";
 export * from "./ndjson_batches.ts";
+export * from "./ndjson_schema.ts";
 export * from "./geoparquet.ts";
 export * from "./geoparquet_read.ts";
 export * from "./foreign_items.ts";

@@ -15,6 +15,7 @@
  */
 import type * as arrow from "apache-arrow";
 import { type ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
+import { ndjsonItemsEncoder } from "./ndjson_schema.ts";
 import type { ItemsBatchBuilder } from "./item_batch_builder.ts";
 import {
   DEFAULT_BATCH_SIZE,
@@ -83,49 +84,6 @@ export async function ndjsonToRecordBatches(
   const encoder = await ndjsonItemsEncoder(await input.stream(), options);
   const reader = new NdjsonBatchReader(await input.stream(), size, options, encoder);
   return { schema: encoder.schema, batches: reader.batches() };
-}
-
-/** Options of {@linkcode ndjsonItemsEncoder}. */
-export type NdjsonSchemaOptions = Pick<NdjsonToArrowOptions, "source" | "filters">;
-
-/**
- * The encoder of every item of an NDJSON stream (kept by the filters): a
- * byte scan of each line's keys and value kinds, parsing only the lines the
- * scan does not take. The schema has an overflow column only when some item
- * has a part no other column holds.
- *
- * @example
- * ```ts
- * import { ndjsonItemsEncoder } from "./ndjson_batches.ts";
- * import { equal } from "node:assert/strict";
- * const item = { type: "Feature", stac_version: "1.0.0", id: "a", geometry: null, properties: { n: 1 }, links: [], assets: {} };
- * const text = [item, { ...item, id: "b", properties: { late: "x" } }].map((v) => JSON.stringify(v)).join("\n");
- * const encoder = await ndjsonItemsEncoder(new Blob([text]).stream());
- * equal(encoder.schema.fields.some((f) => f.name === "late"), true);
- * equal(encoder.schema.fields.some((f) => f.name === "ferry:overflow"), false);
- * ```
- *
- * @param stream The NDJSON bytes.
- * @param options Source name and filters.
- * @returns The encoder.
- * @throws {StacInputError} Naming the line of a bad item.
- */
-export async function ndjsonItemsEncoder(
-  stream: ReadableStream<Uint8Array>,
-  options: NdjsonSchemaOptions = {},
-): Promise<ItemsEncoder> {
-  const source = options.source ?? "stdin";
-  const keep = filterOf(options);
-  const inference = new ItemsSchemaInference();
-  const lines = new NdjsonLines();
-  const take = (bytes: Uint8Array, line: number) => {
-    if (keep === undefined && inference.observeJsonLine(bytes)) return;
-    const item = parseNdjsonLine(bytes, { source, line });
-    if (item !== undefined && (keep === undefined || keep(item))) inference.observe(item);
-  };
-  for await (const chunk of stream) lines.push(chunk, take);
-  lines.end(take);
-  return inference.encoder({ complete: true });
 }
 
 function filterOf(options: NdjsonToArrowOptions): ((item: StacItem) => boolean) | undefined {

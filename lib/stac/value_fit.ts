@@ -6,7 +6,7 @@
  * @module
  */
 import { datetimeFits } from "./datetime.ts";
-import { isPlainObject } from "./item_layout.ts";
+import { isPlainObject } from "./item_members.ts";
 import type { ValueLayout } from "./value_layout.ts";
 
 /** Whether a value fits one layout. */

@@ -149,3 +149,90 @@ export function widenShape(shape: ValueShape, v: unknown): ValueShape {
       return MIXED_SHAPE;
   }
 }
+
+/** A shape as plain data (to pass it between threads). */
+export type PlainShape = ValueShape["kind"] | ["list", PlainShape] | [
+  "struct",
+  string[],
+  PlainShape[],
+];
+
+const SCALARS: Record<string, ValueShape> = {
+  null: NULL_SHAPE,
+  bool: BOOL_SHAPE,
+  int: INT_SHAPE,
+  float: FLOAT_SHAPE,
+  string: STRING_SHAPE,
+  mixed: MIXED_SHAPE,
+};
+
+/**
+ * A shape as plain data.
+ *
+ * @example
+ * ```ts
+ * import { NULL_SHAPE, shapeFromPlain, shapeToPlain, widenShape } from "./value_shape.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const shape = widenShape(NULL_SHAPE, { a: [1, 2.5] });
+ * deepEqual(shapeToPlain(shape), ["struct", ["a"], [["list", "float"]]]);
+ * deepEqual(shapeFromPlain(shapeToPlain(shape)), shape);
+ * ```
+ *
+ * @param shape The shape.
+ * @returns Plain data.
+ */
+export function shapeToPlain(shape: ValueShape): PlainShape {
+  if (shape.kind === "list") return ["list", shapeToPlain(shape.element)];
+  if (shape.kind === "struct") return ["struct", shape.names, shape.fields.map(shapeToPlain)];
+  return shape.kind;
+}
+
+/**
+ * The shape of plain data made by {@linkcode shapeToPlain}.
+ *
+ * @param plain Plain data.
+ * @returns The shape.
+ */
+export function shapeFromPlain(plain: PlainShape): ValueShape {
+  if (typeof plain === "string") return SCALARS[plain] ?? MIXED_SHAPE;
+  if (plain[0] === "list") return { kind: "list", element: shapeFromPlain(plain[1]) };
+  return structShape(plain[1].map((name, j) => [name, shapeFromPlain(plain[2][j]!)]));
+}
+
+/**
+ * The shape that holds the values of both shapes (`a` widened in place, its
+ * members first): the shape of values seen in one part of a stream joined
+ * with the shape of the next part is the shape of both parts.
+ *
+ * @example
+ * ```ts
+ * import { joinShapes, NULL_SHAPE, widenShape } from "./value_shape.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const a = widenShape(NULL_SHAPE, { x: 1 });
+ * const b = widenShape(NULL_SHAPE, { y: "t", x: 1.5 });
+ * deepEqual(joinShapes(a, b), widenShape(widenShape(NULL_SHAPE, { x: 1 }), { y: "t", x: 1.5 }));
+ * ```
+ *
+ * @param a One shape (changed).
+ * @param b The other.
+ * @returns The joined shape.
+ */
+export function joinShapes(a: ValueShape, b: ValueShape): ValueShape {
+  if (b.kind === "null" || a.kind === "mixed") return a;
+  if (a.kind === "null") return b;
+  if (b.kind === "mixed") return MIXED_SHAPE;
+  if (a.kind === "list" || b.kind === "list") {
+    if (a.kind !== "list" || b.kind !== "list") return MIXED_SHAPE;
+    a.element = joinShapes(a.element, b.element);
+    return a;
+  }
+  if (a.kind === "struct" || b.kind === "struct") {
+    if (a.kind !== "struct" || b.kind !== "struct") return MIXED_SHAPE;
+    b.names.forEach((name, k) => {
+      const j = memberIndex(a, name);
+      a.fields[j] = joinShapes(a.fields[j]!, b.fields[k]!);
+    });
+    return a;
+  }
+  return joinScalar(a, b);
+}
