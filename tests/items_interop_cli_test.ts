@@ -311,3 +311,19 @@ Deno.test("ferry items enrich: asset fields only later items get are columns, no
     );
   });
 });
+
+Deno.test("ferry items to-parquet and build: an Arrow stream that is not one of items fails with one line, nothing written", async () => {
+  await withTempDir(async (dir) => {
+    const table = arrow.tableFromArrays({ x: new Float64Array([1, 2]) });
+    const stream = arrow.tableToIPC(table, "stream");
+    expectFailure(
+      await ferry(["items", "to-parquet", `${dir}/x.parquet`], stream),
+      /^ferry items to-parquet: stdin: Not a table of STAC items: it has no "id" column$/,
+    );
+    expectFailure(
+      await ferry(["build", `${dir}/pkg`, "--no-probe-metadata"], stream),
+      /^ferry build: stdin: Not a table of STAC items: it has no "id" column$/,
+    );
+    deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});

@@ -10,9 +10,9 @@
 import type * as arrow from "apache-arrow";
 import { isFerrySchema } from "./item_layout.ts";
 import { ItemsEncoder } from "./items_encoder.ts";
-import { decodeItemsBatch } from "./items_decoder.ts";
+import { decodeItemsBatch, itemsSchemaProblem } from "./items_decoder.ts";
 import { releaseIpcBatch } from "./ipc.ts";
-import type { StacItem } from "./item.ts";
+import { StacInputError, type StacItem } from "./item.ts";
 
 /**
  * Record batches of items in ferry's layout, from batches of items in any
@@ -37,35 +37,58 @@ import type { StacItem } from "./item.ts";
  *
  * @param schema The schema of the batches.
  * @param batches The batches.
+ * @param options The input's name in errors.
  * @returns The schema and batches in ferry's layout.
- * @throws {RangeError} When the batches are not a table of items (no `id`,
- *   a geometry neither WKB nor GeoJSON).
+ * @throws {StacInputError} When the batches are not a table of items (no
+ *   `id`, a geometry neither WKB nor GeoJSON), or a row cannot be read
+ *   (naming it).
  */
 export async function itemsRecordBatchesOf(
   schema: arrow.Schema,
   batches: AsyncIterable<arrow.RecordBatch>,
+  options: { source?: string } = {},
 ): Promise<{ schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }> {
   if (isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) return { schema, batches };
+  const source = options.source ?? "stdin";
+  const problem = itemsSchemaProblem(schema);
+  if (problem) throw new StacInputError(`Not a table of STAC items: ${problem}`, { source });
+  let row = 1;
+  /** `work()`, a failure named by the first row of the batch at hand. */
+  const attempt = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      throw new StacInputError(
+        `Cannot read items (${error instanceof Error ? error.message : error})`,
+        { source, row },
+        { cause: error },
+      );
+    }
+  };
+  const decoded = (batch: arrow.RecordBatch) =>
+    attempt(() => {
+      const items = decodeItemsBatch(batch);
+      releaseIpcBatch(batch);
+      return items;
+    });
   const iterator = batches[Symbol.asyncIterator]();
   // The first batch's items tell what the schema does not (is a bbox list 3D?).
   const first = await iterator.next();
   let firstItems: StacItem[] | undefined = first.done ? [] : decoded(first.value);
   const encoder = ItemsEncoder.forArrowSchema(schema, firstItems);
   async function* encoded(): AsyncIterable<arrow.RecordBatch> {
-    if (firstItems!.length > 0) {
-      const batch = encoder.encode(firstItems!);
-      firstItems = undefined;
-      yield batch;
-    }
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      yield encoder.encode(decoded(next.value));
+    let items = firstItems!;
+    firstItems = undefined;
+    for (;;) {
+      if (items.length > 0) {
+        const batch = attempt(() => encoder.encode(items));
+        row += batch.numRows;
+        yield batch;
+      }
+      const next = await iterator.next();
+      if (next.done) return;
+      items = decoded(next.value);
     }
   }
   return { schema: encoder.schema, batches: encoded() };
-}
-
-function decoded(batch: arrow.RecordBatch): StacItem[] {
-  const items = decodeItemsBatch(batch);
-  releaseIpcBatch(batch);
-  return items;
 }

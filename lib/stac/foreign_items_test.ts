@@ -82,9 +82,9 @@ Deno.test("itemsRecordBatchesOf() makes a bbox list 3D when the first batch has 
 
 Deno.test("itemsRecordBatchesOf() refuses a table that is not one of items", async () => {
   const batch = foreignBatch({ x: arrow.vectorFromArray([1]) });
-  await rejects(itemsRecordBatchesOf(batch.schema, once(batch)), {
-    name: "RangeError",
-    message: 'Not a table of STAC items: it has no "id" column',
+  await rejects(itemsRecordBatchesOf(batch.schema, once(batch), { source: "pipe" }), {
+    name: "StacInputError",
+    message: 'pipe: Not a table of STAC items: it has no "id" column',
   });
 });
 
