@@ -21,5 +21,7 @@ self.onmessage = (event: MessageEvent<{ block: Uint8Array; options: NdjsonBlockO
   } catch (error) {
     result = { failure: error instanceof Error ? error.message : String(error) };
   }
+  // Freed now, not whenever garbage collection gets to it.
+  (block.buffer as ArrayBuffer).transfer(0);
   self.postMessage(result);
 };

@@ -17,7 +17,24 @@ import {
 } from "./ndjson_block_shapes.ts";
 import type { ItemFilters } from "./json_input.ts";
 import { StacInputError } from "./item.ts";
-import { concatBytes } from "../bytes.ts";
+
+/** The pieces copied into a new array of its own (which can then be freed or moved). */
+function ownBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Frees a block's memory now (not whenever garbage collection gets to it). */
+function free(block: Uint8Array<ArrayBuffer>): void {
+  block.buffer.transfer(0);
+}
 
 /** Options of {@linkcode ndjsonItemsEncoder}. */
 export interface NdjsonSchemaOptions {
@@ -37,8 +54,11 @@ const MAX_PENDING_BLOCKS = 3;
 /** A worker reading blocks, or this thread where none starts (same results either way). */
 class BlockReader {
   #worker: Worker | undefined;
+  /** The worker answered once: it runs, blocks are moved to it rather than copied. */
+  #running = false;
   readonly #waiting: {
-    block: Uint8Array;
+    /** The block, kept here until the worker is known to run. */
+    block: Uint8Array<ArrayBuffer> | undefined;
     options: NdjsonBlockOptions;
     resolve: (result: NdjsonBlockShapes) => void;
   }[] = [];
@@ -54,29 +74,47 @@ class BlockReader {
       return;
     }
     this.#worker.onmessage = (event: MessageEvent<NdjsonBlockShapes | { failure: string }>) => {
+      this.#running = true;
       const next = this.#waiting.shift();
       if (!next) return;
-      // An unexpected failure in the worker: read the block here, to throw its real error.
-      if ("failure" in event.data) next.resolve(observeNdjsonBlock(next.block, next.options));
-      else next.resolve(event.data);
+      if (next.block) free(next.block);
+      // An unexpected failure in the worker (a bug): its message is the error.
+      if ("failure" in event.data) {
+        next.resolve({ error: { line: next.options.firstLine, message: event.data.failure } });
+      } else next.resolve(event.data);
     };
     this.#worker.onerror = (event) => {
-      // The worker could not run (e.g. a build without its module): this thread reads.
+      // The worker could not start (e.g. a build without its module): this
+      // thread reads the blocks it kept for that case.
       event.preventDefault();
       this.close();
       for (const next of this.#waiting.splice(0)) {
-        next.resolve(observeNdjsonBlock(next.block, next.options));
+        next.resolve(
+          next.block
+            ? observeNdjsonBlock(next.block, next.options)
+            : { error: { line: next.options.firstLine, message: "The block reader stopped" } },
+        );
       }
     };
   }
 
-  read(block: Uint8Array, options: NdjsonBlockOptions): Promise<NdjsonBlockShapes> {
+  /** The block's shapes; the block is taken (moved to the worker, or freed once read). */
+  read(block: Uint8Array<ArrayBuffer>, options: NdjsonBlockOptions): Promise<NdjsonBlockShapes> {
     const worker = this.#worker;
-    if (!worker) return Promise.resolve(observeNdjsonBlock(block, options));
+    if (!worker) {
+      const result = observeNdjsonBlock(block, options);
+      free(block);
+      return Promise.resolve(result);
+    }
     return new Promise((resolve) => {
-      this.#waiting.push({ block, options, resolve });
-      // Copied, not transferred: the block stays here in case the worker fails.
-      worker.postMessage({ block, options });
+      if (this.#running) {
+        this.#waiting.push({ block: undefined, options, resolve });
+        worker.postMessage({ block, options }, [block.buffer]);
+      } else {
+        // Copied until the worker is known to run: read here should it not start.
+        this.#waiting.push({ block, options, resolve });
+        worker.postMessage({ block, options });
+      }
     });
   }
 
@@ -101,7 +139,7 @@ class BlockCutter {
   constructor(readonly size: number) {}
 
   /** Takes a chunk; a block when enough whole lines are there. */
-  push(chunk: Uint8Array): Uint8Array | undefined {
+  push(chunk: Uint8Array): Uint8Array<ArrayBuffer> | undefined {
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
     if (this.#bytes < this.size) return undefined;
@@ -109,7 +147,7 @@ class BlockCutter {
     for (let k = chunks.length - 1; k >= 0; k--) {
       const nl = chunks[k]!.lastIndexOf(0x0a);
       if (nl < 0) continue;
-      const block = concatBytes([...chunks.slice(0, k), chunks[k]!.subarray(0, nl + 1)]);
+      const block = ownBytes([...chunks.slice(0, k), chunks[k]!.subarray(0, nl + 1)]);
       this.#chunks = [chunks[k]!.subarray(nl + 1), ...chunks.slice(k + 1)];
       this.#bytes -= block.length;
       return block;
@@ -119,8 +157,8 @@ class BlockCutter {
   }
 
   /** The last block (what is left), if any. */
-  end(): Uint8Array | undefined {
-    const rest = this.#bytes > 0 ? concatBytes(this.#chunks) : undefined;
+  end(): Uint8Array<ArrayBuffer> | undefined {
+    const rest = this.#bytes > 0 ? ownBytes(this.#chunks) : undefined;
     this.#chunks = [];
     this.#bytes = 0;
     return rest;
@@ -166,14 +204,17 @@ export async function ndjsonItemsEncoder(
     }
     inference.observeShapes(result.shapes);
   };
-  const read = async (block: Uint8Array) => {
+  const read = async (block: Uint8Array<ArrayBuffer>) => {
     const blockOptions = { source, firstLine: nextLine, filters: options.filters };
     nextLine += linesIn(block);
     // The first block here (small inputs never start a worker), then every other one there.
     if (blocks++ % 2 === 1 && options.worker !== false) {
       reader ??= new BlockReader();
       pending.push(reader.read(block, blockOptions));
-    } else pending.push(Promise.resolve(observeNdjsonBlock(block, blockOptions)));
+    } else {
+      pending.push(Promise.resolve(observeNdjsonBlock(block, blockOptions)));
+      free(block);
+    }
     while (pending.length >= MAX_PENDING_BLOCKS) join(await pending.shift()!);
   };
   try {
