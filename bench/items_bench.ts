@@ -17,7 +17,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { ItemsEncoder } from "../lib/stac/arrow_items.ts";
+import { ItemsEncoder } from "../lib/stac/items_encoder.ts";
 import { itemsFromJsonText } from "../lib/stac/json_input.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

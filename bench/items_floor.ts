@@ -28,7 +28,7 @@
 import { cpuUsage } from "node:process";
 import * as pw from "parquet-wasm";
 import { ipcStreamOfBatch, readIpcBatches } from "../lib/stac/ipc.ts";
-import { ItemsEncoder } from "../lib/stac/arrow_items.ts";
+import { ItemsEncoder } from "../lib/stac/items_encoder.ts";
 import { ensureItemsNdjson, writeDuckdbScript } from "./items_bench.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

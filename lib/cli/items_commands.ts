@@ -15,19 +15,21 @@ import {
 import type { ParsedArgs } from "./parse_args.ts";
 import type * as arrow from "apache-arrow";
 import {
+  allItemsToRecordBatches,
   decodeItemsBatch,
   DEFAULT_BATCH_SIZE,
   type ItemFilters,
-  itemMatcher,
   itemsFromJson,
   type ItemsToArrowOptions,
-  itemsToRecordBatches,
+  itemsToRecordBatchesThroughSpool,
   ndjsonToRecordBatches,
   Preview,
   readIpcBatches,
-  readItemsParquet,
+  readItemsParquetRecordBatches,
   recordBatchesToIpc,
+  type RereadableInput,
   type StacItem,
+  withDatetimeKey,
   writeArrowAsItemsParquet,
 } from "../stac/mod.ts";
 
@@ -67,19 +69,62 @@ async function inputOf(
 }
 
 /**
- * Writes items to stdout: a preview on a terminal, else an Arrow IPC stream.
+ * The input of a `from-*` command as input read twice: a regular file as it
+ * is; stdin, a FIFO or `/dev/fd/N` first saved to a temporary file (removed
+ * by `remove`).
+ */
+async function rereadableInputOf(
+  args: ParsedArgs,
+  io: CommandIO,
+): Promise<{ input: RereadableInput; source: string; remove: () => Promise<void> }> {
+  const file = args._[0];
+  const source = file === undefined || file === "-" ? "stdin" : file;
+  const reopen = (path: string): RereadableInput => ({
+    stream: async () => (await Deno.open(path)).readable,
+  });
+  if (source !== "stdin" && (await Deno.stat(source)).isFile) {
+    return { input: reopen(source), source, remove: () => Promise.resolve() };
+  }
+  const temp = await Deno.makeTempFile({ prefix: "ferry-items-", suffix: ".ndjson" });
+  const remove = () => Deno.remove(temp).catch(() => {});
+  try {
+    const spool = await Deno.open(temp, { write: true, truncate: true });
+    const stream = source === "stdin" ? io.stdin : (await Deno.open(source)).readable;
+    await stream.pipeTo(spool.writable, { preventCancel: source === "stdin" });
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { input: reopen(temp), source, remove };
+}
+
+/**
+ * Writes items to stdout: a preview on a terminal, else an Arrow IPC stream
+ * whose schema holds every item. The items go through a temporary file
+ * first (see `itemsToRecordBatchesThroughSpool`): the schema is written
+ * before the first batch, and only the whole input tells it.
  *
  * @param batches The items.
  * @param io Standard streams.
  * @param options `batchSize`: regroup the arrays into record batches of that many items.
  * @returns The exit code.
  */
-export function emitItems(
+export async function emitItems(
   batches: AsyncIterable<StacItem[]>,
   io: CommandIO,
   options: ItemsToArrowOptions = {},
 ): Promise<number> {
-  return emitRecordBatches(itemsToRecordBatches(batches, options), io);
+  const temp = await Deno.makeTempFile({ prefix: "ferry-items-", suffix: ".arrows" });
+  try {
+    const file = await Deno.open(temp, { write: true, truncate: true });
+    const spool = {
+      writable: file.writable,
+      readable: async () => (await Deno.open(temp)).readable,
+    };
+    return await emitRecordBatches(itemsToRecordBatchesThroughSpool(batches, spool, options), io);
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
 }
 
 /**
@@ -104,17 +149,6 @@ async function emitRecordBatches(
     await recordBatchesToIpc(schema, batches).pipeTo(io.stdout, { preventClose: true });
   }
   return EXIT.ok;
-}
-
-async function* filtered(
-  batches: AsyncIterable<StacItem[]>,
-  filters: ItemFilters,
-): AsyncIterable<StacItem[]> {
-  const keep = itemMatcher(filters);
-  for await (const batch of batches) {
-    const kept = batch.filter(keep);
-    if (kept.length > 0) yield kept;
-  }
 }
 
 /**
@@ -156,8 +190,11 @@ const fromJson: Command = {
   args: fromFlags,
   async run(args, io) {
     const { stream, source } = await inputOf(args, io);
-    const options = { source, filters: filtersOf(args), batchSize: batchSizeOf(args) };
-    return emitItems(itemsFromJson(stream, options), io);
+    const batchSize = batchSizeOf(args);
+    const options = { source, filters: filtersOf(args), batchSize };
+    // The document is read whole anyway: the schema is made from every item.
+    const items = (await Array.fromAsync(itemsFromJson(stream, options))).flat();
+    return emitRecordBatches(Promise.resolve(allItemsToRecordBatches(items, { batchSize })), io);
   },
 };
 
@@ -168,9 +205,18 @@ const fromNdjson: Command = {
   args: fromFlags,
   async run(args, io) {
     const batchSize = batchSizeOf(args);
-    const { stream, source } = await inputOf(args, io);
     const filters = filtersOf(args);
-    return emitRecordBatches(ndjsonToRecordBatches(stream, { source, filters, batchSize }), io);
+    // Read twice (its shapes, then its items): the schema, written first,
+    // must hold every item.
+    const { input, source, remove } = await rereadableInputOf(args, io);
+    try {
+      return await emitRecordBatches(
+        ndjsonToRecordBatches(input, { source, filters, batchSize }),
+        io,
+      );
+    } finally {
+      await remove();
+    }
   },
 };
 
@@ -181,8 +227,8 @@ const fromParquet: Command = {
   args: fromFlags,
   run(args, io) {
     const file = positional(args, 0, "FILE");
-    const batches = readItemsParquet(file, { batchSize: batchSizeOf(args) });
-    return emitItems(filtered(batches, filtersOf(args)), io);
+    const options = { batchSize: batchSizeOf(args), filters: filtersOf(args) };
+    return emitRecordBatches(readItemsParquetRecordBatches(file, options), io);
   },
 };
 
@@ -220,7 +266,9 @@ async function writeNdjson(
   let rows = 0;
   try {
     for await (const batch of batches) {
-      const items = decodeItemsBatch(batch);
+      // STAC requires `datetime`: null when the item has none (Parquet and
+      // Arrow do not keep a null apart from an absent key).
+      const items = decodeItemsBatch(batch).map(withDatetimeKey);
       rows += items.length;
       if (items.length > 0) {
         await writer.write(encoder.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));

@@ -10,8 +10,7 @@ import type * as arrow from "apache-arrow";
 import {
   decodeItemAssets,
   decodeItemsBatch,
-  isFerrySchema,
-  ItemsEncoder,
+  itemsRecordBatchesOf,
   readIpcBatches,
   sliceIpcBatch,
   type StacItem,
@@ -147,7 +146,8 @@ export async function buildPackage(
 }
 
 /**
- * Items as record batches when they come as ferry's IPC layout, else as
+ * Items as record batches in ferry's layout when they come as an IPC stream
+ * (another writer's batches are encoded again, every column kept), else as
  * items. With a selection (`itemIds`, `providers`), items are decoded and
  * filtered (a selection reads their properties).
  */
@@ -169,9 +169,7 @@ async function openItems(
     };
   }
   const { schema, batches } = await readIpcBatches(items);
-  if (!keep && isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
-    return { kind: "arrow", schema, batches };
-  }
+  if (!keep) return { kind: "arrow", ...await itemsRecordBatchesOf(schema, batches) };
   async function* decoded() {
     for await (const batch of batches) {
       const decodedItems = decodeItemsBatch(batch);

@@ -21,13 +21,7 @@ import {
   skipWhitespace,
   stringFlags,
 } from "./json_scan.ts";
-
-/** How the values of one column (or nested field) are stored. */
-export type Plan =
-  | { k: "bool" | "int" | "num" | "str" | "json"; conv: boolean }
-  | { k: "ts"; fmt: DatetimeFormat; conv: true }
-  | { k: "list"; e: Plan; conv: boolean }
-  | { k: "struct"; f: [string, Plan][]; names: Set<string>; conv: boolean };
+import { INT_LAYOUT, STRING_LAYOUT, type ValueLayout } from "./value_layout.ts";
 
 /** A buffer that can be cut back to an earlier length. */
 interface Part {
@@ -342,9 +336,9 @@ function setInt64(words: Int32Array, i: number, v: number): void {
 }
 
 /**
- * Takes the values of one plan into Arrow buffers: `append` a parsed value
- * that fits the plan, `read` the JSON bytes of one (-1 when they do not fit:
- * the caller restores its {@linkcode Checkpoint}).
+ * Takes the values of one layout into Arrow buffers: `append` a parsed value
+ * that fits the layout, `read` the JSON bytes of one (-1 when they do not
+ * fit: the caller restores its {@linkcode Checkpoint}).
  */
 export interface Appender {
   append(v: unknown): void;
@@ -355,30 +349,92 @@ export interface Appender {
 }
 
 /**
- * The appender of a plan, writing into buffers registered with `checkpoint`.
+ * The appender of a layout, writing into buffers registered with `checkpoint`.
  *
- * @param plan The plan.
+ * @param layout The layout.
  * @param type Its Arrow type.
  * @param checkpoint Where its buffers register.
  * @returns The appender.
  */
-export function appenderOf(plan: Plan, type: arrow.DataType, checkpoint: Checkpoint): Appender {
-  switch (plan.k) {
-    case "str":
+export function appenderFor(
+  layout: ValueLayout,
+  type: arrow.DataType,
+  checkpoint: Checkpoint,
+): Appender {
+  switch (layout.kind) {
+    case "null":
+      return new NullAppender(checkpoint);
+    case "string":
       return new StringAppender(type as arrow.Utf8, false, checkpoint);
     case "json":
       return new StringAppender(type as arrow.Utf8, true, checkpoint);
-    case "num":
+    case "float":
     case "int":
-      return new NumberAppender(type as arrow.Float64 | arrow.Int64, plan.k === "int", checkpoint);
-    case "ts":
-      return new TimestampAppender(plan.fmt, checkpoint);
+      return new NumberAppender(
+        type as arrow.Float64 | arrow.Int64,
+        layout.kind === "int",
+        checkpoint,
+      );
+    case "timestamp":
+      return new TimestampAppender(layout.format, checkpoint);
     case "bool":
       return new BoolAppender(type as arrow.Bool, checkpoint);
     case "list":
-      return new ListAppender(plan, type as arrow.List, checkpoint);
+      return new ListAppender(layout, type as arrow.List, checkpoint);
     case "struct":
-      return new StructAppender(plan, type as arrow.Struct, checkpoint);
+      return new StructAppender(layout, type as arrow.Struct, checkpoint);
+  }
+}
+
+/**
+ * The appender of a string or int64 column in the layout descriptions of
+ * before `ValueLayout`.
+ *
+ * @deprecated Use {@linkcode appenderFor}; kept for `lib/lock/arrow.ts` until it moves.
+ * @param legacy `{ k: "str" }` or `{ k: "int" }`.
+ * @param type Its Arrow type.
+ * @param checkpoint Where its buffers register.
+ * @returns The appender.
+ */
+export function appenderOf(
+  legacy: { k: "str" | "int"; conv: boolean },
+  type: arrow.DataType,
+  checkpoint: Checkpoint,
+): Appender {
+  return appenderFor(legacy.k === "int" ? INT_LAYOUT : STRING_LAYOUT, type, checkpoint);
+}
+
+/** A column of Arrow's `null` type: nothing but a count. */
+class NullAppender implements Appender, Part {
+  length = 0;
+
+  constructor(checkpoint: Checkpoint) {
+    checkpoint.add(this);
+  }
+
+  append(v: unknown): void {
+    if (v !== null && v !== undefined) {
+      throw new TypeError(`A column of nulls cannot hold ${JSON.stringify(v)}`);
+    }
+    this.length++;
+  }
+
+  appendNull(): void {
+    this.length++;
+  }
+
+  read(b: Uint8Array, i: number): number {
+    if (!isNull(b, i)) return -1;
+    this.length++;
+    return i + 4;
+  }
+
+  truncate(length: number): void {
+    this.length = length;
+  }
+
+  finish(): arrow.Data {
+    return arrow.makeData({ type: new arrow.Null(), length: this.length, nullCount: this.length });
   }
 }
 
@@ -504,7 +560,7 @@ export class TimestampAppender implements Appender {
   readonly valid: Validity;
   readonly values: Numbers;
 
-  constructor(readonly fmt: DatetimeFormat, checkpoint: Checkpoint) {
+  constructor(readonly format: DatetimeFormat, checkpoint: Checkpoint) {
     this.valid = new Validity(checkpoint);
     this.values = new Numbers(checkpoint);
   }
@@ -513,7 +569,7 @@ export class TimestampAppender implements Appender {
     if (v === null || v === undefined) this.appendNull();
     else {
       this.valid.push(true);
-      this.values.push(datetimeFits(v as string, this.fmt) ?? 0);
+      this.values.push(datetimeFits(v as string, this.format) ?? 0);
     }
   }
 
@@ -529,7 +585,7 @@ export class TimestampAppender implements Appender {
     }
     const end = scanString(b, i);
     if (end < 0 || stringFlags !== 0) return -1;
-    const us = datetimeFits(asciiText(b, i + 1, end - 1), this.fmt);
+    const us = datetimeFits(asciiText(b, i + 1, end - 1), this.format);
     if (us === undefined) return -1;
     this.valid.push(true);
     this.values.push(us);
@@ -596,10 +652,14 @@ class ListAppender implements Appender {
   readonly #offsets: Offsets;
   readonly #child: Appender;
 
-  constructor(plan: Plan & { k: "list" }, readonly type: arrow.List, checkpoint: Checkpoint) {
+  constructor(
+    layout: ValueLayout & { kind: "list" },
+    readonly type: arrow.List,
+    checkpoint: Checkpoint,
+  ) {
     this.#valid = new Validity(checkpoint);
     this.#offsets = new Offsets(checkpoint);
-    this.#child = appenderOf(plan.e, type.children[0]!.type, checkpoint);
+    this.#child = appenderFor(layout.element, type.children[0]!.type, checkpoint);
   }
 
   append(v: unknown): void {
@@ -663,11 +723,17 @@ class StructAppender implements Appender {
   readonly #seen: Uint32Array;
   #object = 0;
 
-  constructor(plan: Plan & { k: "struct" }, readonly type: arrow.Struct, checkpoint: Checkpoint) {
+  constructor(
+    layout: ValueLayout & { kind: "struct" },
+    readonly type: arrow.Struct,
+    checkpoint: Checkpoint,
+  ) {
     this.#valid = new Validity(checkpoint);
-    this.#names = plan.f.map(([name]) => name);
+    this.#names = layout.fields.map(([name]) => name);
     this.#keys = this.#names.map((name) => utf8Encoder.encode(name));
-    this.#children = plan.f.map(([, p], j) => appenderOf(p, type.children[j]!.type, checkpoint));
+    this.#children = layout.fields.map(([, field], j) =>
+      appenderFor(field, type.children[j]!.type, checkpoint)
+    );
     this.#seen = new Uint32Array(this.#names.length);
   }
 

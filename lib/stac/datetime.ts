@@ -7,6 +7,7 @@
 
 /** How a timestamp column is written back as text. */
 export type DatetimeFormat = "auto" | "ms" | "us";
+const FORMATS = ["auto", "ms", "us"] as const;
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 
@@ -100,6 +101,22 @@ export function formatDatetimeMicros(us: number, fmt: DatetimeFormat): string {
   return iso.slice(0, 23) + String(sub).padStart(3, "0") + "Z";
 }
 
+/**
+ * The microseconds of a datetime text when a timestamp column of text
+ * format `fmt` gives back exactly this text.
+ *
+ * @example
+ * ```ts
+ * import { datetimeFits } from "./datetime.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(datetimeFits("1970-01-01T00:00:01Z", "auto"), 1_000_000);
+ * equal(datetimeFits("1970-01-01T00:00:01Z", "ms"), undefined);
+ * ```
+ *
+ * @param v The text.
+ * @param fmt The column's text format.
+ * @returns Microseconds, or undefined when the text would not come back as it is.
+ */
 export function datetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
   const quick = quickDatetimeFits(v, fmt);
   if (quick !== undefined) return quick;
@@ -119,6 +136,27 @@ function digitsAt(text: string, at: number, count: number): number {
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Which text formats give back a datetime text exactly: bit 0 `auto`, bit 1
+ * `ms`, bit 2 `us` (0 for none).
+ */
+function formatsGivingBack(v: string): number {
+  // The usual texts: told apart by their length (as in quickDatetimeFits).
+  if (quickDatetimeFits(v, "us") !== undefined) {
+    const frac = digitsAt(v, 20, 6);
+    return 4 | (frac !== 0 ? 1 : 0) | (frac % 1000 !== 0 ? 2 : 0);
+  }
+  if (v.length === 20 && quickDatetimeFits(v, "auto") !== undefined) return 1;
+  if (v.length === 24 && quickDatetimeFits(v, "ms") !== undefined) return 2;
+  const us = parseDatetimeMicros(v);
+  if (us === undefined) return 0;
+  let mask = 0;
+  for (let f = 0; f < FORMATS.length; f++) {
+    if (formatDatetimeMicros(us, FORMATS[f]!) === v) mask |= 1 << f;
+  }
+  return mask;
+}
 
 /**
  * {@linkcode datetimeFits} without a regex or a `Date` for the usual
@@ -160,33 +198,123 @@ function quickDatetimeFits(v: string, fmt: DatetimeFormat): number | undefined {
   return Number.isSafeInteger(us) ? us : undefined;
 }
 
+/** What a {@linkcode DatetimeFormatChooser} saw, as plain data. */
+export interface PlainDatetimeChooser {
+  /** Per format (`auto`, `ms`, `us`), whether it gave back every value. */
+  givesBackAll: boolean[];
+  /** Per format, how many values it gave back. */
+  givenBack: number[];
+  /** Whether every value was an RFC 3339 datetime. */
+  allInstants: boolean;
+}
+
 /**
- * The text format of a timestamp column for these values: the first that
- * gives back every text; else, when every value is an RFC 3339 datetime (with
- * an offset, 1–9 fraction digits, a year outside 1685–2255, ...), the one
- * that gives back the most (the column holds each instant, the overflow the
- * texts it does not give back); else undefined (a text column).
+ * Chooses the text format of a timestamp column one value at a time: the
+ * first format that gives back every text; else, when every value is an RFC
+ * 3339 datetime (with an offset, 1–9 fraction digits, a year outside
+ * 1685–2255, ...), the one that gives back the most (the column holds each
+ * instant, the overflow the texts it does not give back); else none (a text
+ * column).
+ *
+ * @example
+ * ```ts
+ * import { DatetimeFormatChooser } from "./datetime.ts";
+ * import { equal } from "node:assert/strict";
+ * const chooser = new DatetimeFormatChooser();
+ * chooser.add("2020-01-01T00:00:00.100Z");
+ * chooser.add("2020-01-01T00:00:01.000Z");
+ * equal(chooser.format(), "ms");
+ * equal(chooser.givesBackAll("ms"), true);
+ * chooser.add("2020-01-01T00:00:02Z");
+ * equal(chooser.givesBackAll("ms"), false);
+ * ```
+ */
+export class DatetimeFormatChooser {
+  /** Per format, whether it gave back every value so far. */
+  readonly #givesBackAll = [true, true, true];
+  /** Per format, how many values it gave back. */
+  readonly #givenBack = [0, 0, 0];
+  #allInstants = true;
+
+  /**
+   * Takes one value into account (null and undefined do not count).
+   *
+   * @param v A property value.
+   */
+  add(v: unknown): void {
+    if (v === null || v === undefined) return;
+    if (typeof v !== "string") {
+      this.#givesBackAll.fill(false);
+      this.#allInstants = false;
+      return;
+    }
+    const formats = formatsGivingBack(v);
+    for (let f = 0; f < FORMATS.length; f++) {
+      if ((formats & (1 << f)) !== 0) this.#givenBack[f]!++;
+      else this.#givesBackAll[f] = false;
+    }
+    if (formats === 0 && instantMicros(v) === undefined) this.#allInstants = false;
+  }
+
+  /**
+   * The format chosen for the values so far.
+   *
+   * @returns The format, or undefined when they are not all datetimes.
+   */
+  format(): DatetimeFormat | undefined {
+    const all = this.#givesBackAll.indexOf(true);
+    if (all >= 0) return FORMATS[all];
+    if (!this.#allInstants) return undefined;
+    return FORMATS[this.#givenBack.indexOf(Math.max(...this.#givenBack))];
+  }
+
+  /**
+   * Takes what another chooser saw into account (as if its values came after these).
+   *
+   * @param other The other chooser, or its {@linkcode DatetimeFormatChooser.toPlain} data.
+   */
+  merge(other: DatetimeFormatChooser | PlainDatetimeChooser): void {
+    const plain = other instanceof DatetimeFormatChooser ? other.toPlain() : other;
+    for (let f = 0; f < FORMATS.length; f++) {
+      this.#givesBackAll[f] = this.#givesBackAll[f]! && plain.givesBackAll[f]!;
+      this.#givenBack[f]! += plain.givenBack[f]!;
+    }
+    this.#allInstants = this.#allInstants && plain.allInstants;
+  }
+
+  /**
+   * What the chooser saw, as plain data (to pass it between threads).
+   *
+   * @returns Plain data.
+   */
+  toPlain(): PlainDatetimeChooser {
+    return {
+      givesBackAll: [...this.#givesBackAll],
+      givenBack: [...this.#givenBack],
+      allInstants: this.#allInstants,
+    };
+  }
+
+  /**
+   * Whether a format gave back every value's exact text.
+   *
+   * @param format The format.
+   * @returns True when no value needs to be kept elsewhere.
+   */
+  givesBackAll(format: DatetimeFormat): boolean {
+    return this.#givesBackAll[FORMATS.indexOf(format)]!;
+  }
+}
+
+/**
+ * The text format of a timestamp column for these values (see
+ * {@linkcode DatetimeFormatChooser}).
+ *
+ * @param values The values.
+ * @returns The format, or undefined for a text column.
  */
 export function chooseDatetimeFormat(values: unknown[]): DatetimeFormat | undefined {
-  const formats = ["auto", "ms", "us"] as const;
-  for (const fmt of formats) {
-    if (
-      values.every((v) =>
-        v === null || v === undefined ||
-        (typeof v === "string" && datetimeFits(v, fmt) !== undefined)
-      )
-    ) {
-      return fmt;
-    }
-  }
-  const counts = [0, 0, 0];
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    if (typeof v !== "string" || instantMicros(v) === undefined) return undefined;
-    for (let f = 0; f < formats.length; f++) {
-      if (datetimeFits(v, formats[f]!) !== undefined) counts[f]!++;
-    }
-  }
-  const best = counts.indexOf(Math.max(...counts));
-  return formats[best];
+  const chooser = new DatetimeFormatChooser();
+  for (const v of values) chooser.add(v);
+  return chooser.format();
 }

@@ -1,22 +1,17 @@
 /**
- * stac-geoparquet files: streaming write in row groups through parquet-wasm
+ * Writing stac-geoparquet files: streamed in row groups through parquet-wasm
  * (`transformParquetStream`) with the `geo` (GeoParquet 1.1, bbox covering)
- * and `stac-geoparquet` file metadata, and streaming read in batches.
+ * and `stac-geoparquet` metadata, in the file's key-value metadata and in
+ * the Arrow schema it embeds. Reading is in `geoparquet_read.ts`.
  *
  * @module
  */
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm";
-import { openAsBlob } from "node:fs";
-import {
-  decodeItemsBatch,
-  isFerrySchema,
-  ItemsEncoder,
-  STAC_GEOPARQUET_KEY,
-  STAC_GEOPARQUET_VERSION,
-} from "./arrow_items.ts";
+import { STAC_GEOPARQUET_KEY, STAC_GEOPARQUET_VERSION } from "./item_layout.ts";
 import { ipcStreamOfBatch, itemsToRecordBatches, releaseIpcBatch } from "./ipc.ts";
-import { StacInputError, type StacItem } from "./item.ts";
+import { itemsRecordBatchesOf } from "./foreign_items.ts";
+import type { StacItem } from "./item.ts";
 import { wkbTypeName } from "./wkb.ts";
 import { failureGuard } from "../failure_guard.ts";
 
@@ -107,6 +102,23 @@ export function geoMetadata(schema: arrow.Schema, stats?: GeoStats): Record<stri
  */
 const WASM_SLICE_ROWS = 8192;
 
+/**
+ * The batch with the file's metadata (`geo`, `stac-geoparquet`) in its Arrow
+ * schema: the writer embeds that schema in the file (`ARROW:schema`), which
+ * is where Arrow readers (pyarrow) take the schema metadata from.
+ */
+function withFileMetadata(batch: pw.RecordBatch, metadata: Map<string, string>): pw.RecordBatch {
+  const schema = batch.schema;
+  const merged = new Map([...schema.metadata(), ...metadata]);
+  const withMetadata = schema.withMetadata(merged);
+  schema.free();
+  try {
+    return batch.withSchema(withMetadata);
+  } finally {
+    batch.free();
+  }
+}
+
 function toWasmBatches(batch: arrow.RecordBatch, schema: arrow.Schema): pw.RecordBatch[] {
   if (batch.numRows > WASM_SLICE_ROWS) {
     const out: pw.RecordBatch[] = [];
@@ -173,15 +185,14 @@ export async function writeRecordBatchesParquet(
   }
   const stacMeta = schema.metadata.get(STAC_GEOPARQUET_KEY) ??
     JSON.stringify({ version: STAC_GEOPARQUET_VERSION });
+  const fileMetadata = new Map([
+    ["geo", JSON.stringify(geoMetadata(schema, stats))],
+    [STAC_GEOPARQUET_KEY, stacMeta],
+  ]);
   const props = new pw.WriterPropertiesBuilder()
     .setCompression(pw.Compression.ZSTD)
     .setMaxRowGroupSize(rowGroupSize)
-    .setKeyValueMetadata(
-      new Map([
-        ["geo", JSON.stringify(geoMetadata(schema, stats))],
-        [STAC_GEOPARQUET_KEY, stacMeta],
-      ]),
-    )
+    .setKeyValueMetadata(fileMetadata)
     .build();
   let rows = 0;
   const queue: pw.RecordBatch[] = [];
@@ -204,7 +215,11 @@ export async function writeRecordBatchesParquet(
             return;
           }
           rows += batch.numRows;
-          if (batch.numRows > 0) queue.push(...toWasmBatches(batch, schema));
+          if (batch.numRows > 0) {
+            for (const wasmBatch of toWasmBatches(batch, schema)) {
+              queue.push(withFileMetadata(wasmBatch, fileMetadata));
+            }
+          }
           if (options.releaseBatches) releaseIpcBatch(batch);
         }
         controller.enqueue(queue.shift()!);
@@ -219,7 +234,11 @@ export async function writeRecordBatchesParquet(
   });
   // The empty file still needs a schema: parquet-wasm writes it from the first batch.
   if (pending.length === 0 && done) {
-    const empty = arrow.tableToIPC(new arrow.Table(schema), "stream");
+    const withMetadata = new arrow.Schema(
+      schema.fields,
+      new Map([...schema.metadata, ...fileMetadata]),
+    );
+    const empty = arrow.tableToIPC(new arrow.Table(withMetadata), "stream");
     const bytes = pw.writeParquet(pw.Table.fromIPCStream(empty), props);
     const writer = sink.getWriter();
     await writer.write(bytes);
@@ -246,12 +265,13 @@ export async function writeRecordBatchesParquet(
 
 /**
  * Writes batches of items as a stac-geoparquet file, streamed in row groups.
- * The schema comes from the first batch; see `arrow_items.ts` for how items
+ * The schema comes from the first batch; see `item_layout.ts` for how items
  * of other shapes are kept.
  *
  * @example Writing and reading back in memory
  * ```ts
- * import { readItemsParquet, writeItemsParquet } from "./geoparquet.ts";
+ * import { writeItemsParquet } from "./geoparquet.ts";
+ * import { readItemsParquet } from "./geoparquet_read.ts";
  * import { equal } from "node:assert/strict";
  * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a",
  *   geometry: { type: "Point" as const, coordinates: [1, 2] }, bbox: [1, 2, 1, 2],
@@ -281,121 +301,29 @@ export async function writeItemsParquet(
 
 /**
  * Writes record batches that may come from anywhere (e.g. an IPC stream from
- * another tool) as stac-geoparquet: batches in this module's layout pass
- * through; others are decoded into items and re-encoded.
+ * another tool) as stac-geoparquet: batches in ferry's layout pass through;
+ * others are decoded into items and encoded again with every column they
+ * have (see `itemsRecordBatchesOf`).
  *
  * @param schema The schema of the batches.
  * @param batches The batches.
  * @param sink Where the bytes go.
  * @param options Row group size.
  * @returns The number of rows written.
+ * @throws {RangeError} When the batches are not a table of items.
  */
-export function writeArrowAsItemsParquet(
+export async function writeArrowAsItemsParquet(
   schema: arrow.Schema,
   batches: AsyncIterable<arrow.RecordBatch>,
   sink: WritableStream<Uint8Array>,
   options: WriteParquetOptions = {},
 ): Promise<{ rows: number }> {
-  if (isFerrySchema(schema) && ItemsEncoder.fromSchema(schema)) {
-    return writeRecordBatchesParquet(schema, batches, sink, options);
-  }
-  async function* items() {
-    for await (const batch of batches) yield decodeItemsBatch(batch);
-  }
-  return writeItemsParquet(items(), sink, options);
-}
-
-/** Options of {@linkcode readItemsParquet}. */
-export interface ReadParquetOptions {
-  /** Rows per yielded batch. @default 64000 */
-  batchSize?: number;
-  /** The source name for errors. @default the path, or "parquet" */
-  source?: string;
-}
-
-async function openParquet(
-  source: Blob | Uint8Array | string,
-  name: string,
-): Promise<pw.ParquetFile> {
-  let blob: Blob;
-  if (typeof source === "string") blob = await openAsBlob(source);
-  else if (source instanceof Uint8Array) blob = new Blob([source as Uint8Array<ArrayBuffer>]);
-  else blob = source;
-  if (blob.size < 12) {
-    throw new StacInputError(`Not a Parquet file (${blob.size} bytes)`, { source: name });
-  }
+  let records;
   try {
-    return await pw.ParquetFile.fromFile(blob);
+    records = await itemsRecordBatchesOf(schema, batches);
   } catch (error) {
-    throw new StacInputError(
-      `Not a Parquet file or truncated (${error instanceof Error ? error.message : error})`,
-      { source: name },
-      { cause: error },
-    );
+    await sink.abort(error).catch(() => {});
+    throw error;
   }
-}
-
-/**
- * Reads a Parquet file's record batches as Arrow JS batches, streamed.
- *
- * @param source A path, a Blob or the bytes.
- * @param options Batch size and source name.
- * @returns Batches.
- */
-export async function* readParquetBatches(
-  source: Blob | Uint8Array | string,
-  options: ReadParquetOptions = {},
-): AsyncIterable<arrow.RecordBatch> {
-  const name = options.source ?? (typeof source === "string" ? source : "parquet");
-  const file = await openParquet(source, name);
-  let row = 1;
-  try {
-    const stream = await file.stream({ batchSize: options.batchSize ?? DEFAULT_ROW_GROUP_SIZE });
-    for await (const wasmBatch of stream as ReadableStream<pw.RecordBatch>) {
-      const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
-      for (const batch of table.batches) {
-        yield batch;
-        row += batch.numRows;
-      }
-    }
-  } catch (error) {
-    if (error instanceof StacInputError) throw error;
-    throw new StacInputError(
-      `Broken Parquet file (${error instanceof Error ? error.message : error})`,
-      { source: name, row },
-      { cause: error },
-    );
-  } finally {
-    file.free();
-  }
-}
-
-/**
- * Reads a stac-geoparquet file (ferry's or the reference implementation's)
- * back into items, streamed in batches. Null values become absent keys.
- *
- * @param source A path, a Blob or the bytes.
- * @param options Batch size and source name.
- * @returns Batches of items.
- * @throws {StacInputError} For a file that is not Parquet, truncated, or
- *   holds a value that cannot be an item part (naming the row).
- */
-export async function* readItemsParquet(
-  source: Blob | Uint8Array | string,
-  options: ReadParquetOptions = {},
-): AsyncIterable<StacItem[]> {
-  const name = options.source ?? (typeof source === "string" ? source : "parquet");
-  let row = 1;
-  for await (const batch of readParquetBatches(source, options)) {
-    try {
-      yield decodeItemsBatch(batch);
-    } catch (error) {
-      throw new StacInputError(
-        `Cannot read items (${error instanceof Error ? error.message : error})`,
-        { source: name, row },
-        { cause: error },
-      );
-    }
-    row += batch.numRows;
-  }
+  return writeRecordBatchesParquet(records.schema, records.batches, sink, options);
 }

@@ -1,7 +1,9 @@
 import { deepEqual, equal, match, rejects } from "node:assert/strict";
+import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm";
 import { duck } from "../../tests/_duckdb.ts";
-import { readItemsParquet, writeItemsParquet } from "./geoparquet.ts";
+import { writeItemsParquet } from "./geoparquet.ts";
+import { readItemsParquet } from "./geoparquet_read.ts";
 import type { StacItem } from "./item.ts";
 import { StacInputError } from "./item.ts";
 import {
@@ -169,5 +171,23 @@ Deno.test("writeItemsParquet() output is read by DuckDB with the expected column
     equal(count!.latest, items.map((i) => String(i.properties.datetime)).sort().at(-1));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The Arrow schema a Parquet file embeds (`ARROW:schema`, an IPC schema message in base64). */
+function embeddedArrowSchema(kv: Map<string, string>): arrow.Schema {
+  const message = Uint8Array.from(atob(kv.get("ARROW:schema")!), (c) => c.charCodeAt(0));
+  const stream = new Uint8Array([...message, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+  return arrow.tableFromIPC(stream).schema;
+}
+
+Deno.test("writeItemsParquet() puts geo and stac-geoparquet in the Arrow schema it embeds, also for an empty file", async () => {
+  const items = await fixtureItems("naip-pc.json");
+  for (const batches of [inBatches(items, 3), inBatches(items, 100), inBatches([], 1)]) {
+    const { kv } = await fileMeta((await toParquet(batches)).bytes);
+    const embedded = embeddedArrowSchema(kv);
+    equal(embedded.metadata.get("geo"), kv.get("geo"));
+    equal(embedded.metadata.get("stac-geoparquet"), kv.get("stac-geoparquet"));
+    equal(JSON.parse(kv.get("geo")!).primary_column, "geometry");
   }
 });

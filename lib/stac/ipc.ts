@@ -5,8 +5,9 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import { decodeItemsBatch, ItemsEncoder, ItemsSchemaInference } from "./arrow_items.ts";
-import { ndjsonLinesOf } from "./json_input.ts";
+import { ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
+import { decodeItemsBatch } from "./items_decoder.ts";
+import { DEFAULT_BATCH_SIZE, ndjsonLinesOf } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 
 export { recordBatchesToIpc } from "../arrow_ipc.ts";
@@ -105,6 +106,41 @@ export async function itemsToRecordBatches(
   return { schema: encoder.schema, batches: regroup(first, carry, encoder, iterator, size) };
 }
 
+/**
+ * Encodes items that are all at hand as record batches of `batchSize` items,
+ * with a schema made from every one of them: each property and asset key is
+ * a column, and there is an overflow column only when some item has a part
+ * no other column holds.
+ *
+ * @example
+ * ```ts
+ * import { allItemsToRecordBatches } from "./ipc.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a", geometry: null, properties: {}, links: [], assets: {} };
+ * const { schema, batches } = allItemsToRecordBatches([item, { ...item, id: "b", properties: { late: 1 } }], { batchSize: 1 });
+ * equal(schema.fields.some((f) => f.name === "late"), true);
+ * deepEqual((await Array.fromAsync(batches)).map((b) => b.numRows), [1, 1]);
+ * ```
+ *
+ * @param items The items.
+ * @param options Items per record batch (default 64000).
+ * @returns The schema and the record batches.
+ */
+export function allItemsToRecordBatches(
+  items: readonly StacItem[],
+  options: ItemsToArrowOptions = {},
+): { schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> } {
+  const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`Invalid batch size ${size}: expected a positive integer`);
+  }
+  const encoder = ItemsEncoder.infer(items, { complete: true });
+  async function* batches(): AsyncIterable<arrow.RecordBatch> {
+    for (let i = 0; i < items.length; i += size) yield encoder.encode(items.slice(i, i + size));
+  }
+  return { schema: encoder.schema, batches: batches() };
+}
+
 async function* regroup(
   first: (StacItem | string | undefined)[],
   carry: StacItem[],
@@ -144,7 +180,7 @@ async function* regroup(
 
 /**
  * Encodes batches of items as an Arrow IPC stream with the stac-geoparquet
- * columns (schema from the first batch; see `arrow_items.ts` for how later
+ * columns (schema from the first batch; see `item_layout.ts` for how later
  * batches that do not fit are kept).
  *
  * @example Items through IPC and back

@@ -171,6 +171,31 @@ export function itemProblem(value: unknown): string | undefined {
 }
 
 /**
+ * The item with `"datetime": null` among its properties when it has no
+ * `datetime` (STAC requires the key; Parquet does not keep a null apart
+ * from an absent key). The item is changed in place.
+ *
+ * @example
+ * ```ts
+ * import { withDatetimeKey } from "./item.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const item = { type: "Feature" as const, stac_version: "1.0.0", id: "a", geometry: null,
+ *   properties: { start_datetime: "2020-01-01T00:00:00Z" }, links: [], assets: {} };
+ * deepEqual(withDatetimeKey(item).properties, { datetime: null, start_datetime: "2020-01-01T00:00:00Z" });
+ * ```
+ *
+ * @param item The item.
+ * @returns The same item.
+ */
+export function withDatetimeKey(item: StacItem): StacItem {
+  const properties = item.properties;
+  if (isJsonObject(properties) && !("datetime" in properties)) {
+    item.properties = { datetime: null, ...properties };
+  }
+  return item;
+}
+
+/**
  * Checks that `value` is a STAC Item.
  *
  * @example A valid item passes through

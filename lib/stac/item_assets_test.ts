@@ -1,5 +1,6 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { decodeItemAssets, ItemsEncoder } from "./arrow_items.ts";
+import { decodeItemAssets } from "./item_assets_view.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
 import type { StacItem } from "./item.ts";
 
 const itemOf = (i: number, href: string, links: unknown[]): StacItem => ({

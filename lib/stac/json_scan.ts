@@ -248,6 +248,72 @@ export function scanNumber(b: Uint8Array, i: number): number {
   return i;
 }
 
+/** Whether the last number {@linkcode scanNumberKind} scanned is a safe integer for `JSON.parse`. */
+export let numberIsSafeInteger = false;
+
+/**
+ * Scans a JSON number (the grammar of {@linkcode scanNumber}) and sets
+ * {@linkcode numberIsSafeInteger}, computing the value only when its digits
+ * do not tell: a number without exponent whose first non-zero fraction digit
+ * comes within 15 significant digits is no integer; one without any
+ * fraction and up to 15 digits is a safe integer.
+ *
+ * @example
+ * ```ts
+ * import { numberIsSafeInteger, scanNumberKind } from "./json_scan.ts";
+ * import { equal } from "node:assert/strict";
+ * const kind = (s: string) => (scanNumberKind(new TextEncoder().encode(s), 0), numberIsSafeInteger);
+ * equal(kind("-66.04929875588759"), false);
+ * equal(kind("2.000"), true);
+ * equal(kind("1e2"), true);
+ * equal(kind("9007199254740993"), false);
+ * ```
+ *
+ * @param b The line.
+ * @param i The index of the first byte (`-` or a digit).
+ * @returns The index after the number, or -1.
+ */
+export function scanNumberKind(b: Uint8Array, i: number): number {
+  const start = i;
+  let c = b[i];
+  if (c === 0x2d) c = b[++i];
+  let integerDigits = 0;
+  if (c === 0x30) {
+    c = b[++i];
+    integerDigits = 1;
+  } else if (c !== undefined && c >= 0x31 && c <= 0x39) {
+    do {
+      integerDigits++;
+      c = b[++i];
+    } while (c !== undefined && c >= 0x30 && c <= 0x39);
+  } else return -1;
+  /** Position (1-based) of the first non-zero fraction digit, 0 when none. */
+  let firstNonZero = 0;
+  if (c === 0x2e) {
+    c = b[++i];
+    if (c === undefined || c < 0x30 || c > 0x39) return -1;
+    let position = 0;
+    do {
+      position++;
+      if (firstNonZero === 0 && c !== 0x30) firstNonZero = position;
+      c = b[++i];
+    } while (c !== undefined && c >= 0x30 && c <= 0x39);
+  }
+  let exponent = false;
+  if (c === 0x65 || c === 0x45) {
+    exponent = true;
+    c = b[++i];
+    if (c === 0x2b || c === 0x2d) c = b[++i];
+    if (c === undefined || c < 0x30 || c > 0x39) return -1;
+    do c = b[++i]; while (c !== undefined && c >= 0x30 && c <= 0x39);
+  }
+  if (!exponent && firstNonZero !== 0 && integerDigits + firstNonZero <= 15) {
+    numberIsSafeInteger = false;
+  } else if (!exponent && firstNonZero === 0 && integerDigits <= 15) numberIsSafeInteger = true;
+  else numberIsSafeInteger = Number.isSafeInteger(Number(asciiText(b, start, i)));
+  return i;
+}
+
 /**
  * Whether `b[i..]` is the literal `null`.
  *

@@ -21,25 +21,25 @@
 export * from "./item.ts";
 export * from "./json_input.ts";
 export * from "./wkb.ts";
+export { type DatetimeFormat, formatDatetimeMicros, parseDatetimeMicros } from "./datetime.ts";
 export {
   CORE_COLUMNS,
   DATETIME_FORMAT_KEY,
-  type DatetimeFormat,
-  decodeItemAssets,
-  decodeItemsBatch,
-  formatDatetimeMicros,
   isFerrySchema,
-  ItemsBatchBuilder,
-  ItemsEncoder,
-  type ItemsEncoderOptions,
-  ItemsSchemaInference,
   JSON_ENCODING_KEY,
   OVERFLOW_COLUMN,
-  parseDatetimeMicros,
   STAC_GEOPARQUET_KEY,
   STAC_GEOPARQUET_VERSION,
-} from "./arrow_items.ts";
+} from "./item_layout.ts";
+export { ItemsEncoder, type ItemsEncoderOptions, ItemsSchemaInference } from "./items_encoder.ts";
+export { ItemsBatchBuilder } from "./item_batch_builder.ts";
+export { decodeItemsBatch, itemsSchemaProblem } from "./items_decoder.ts";
+export { decodeItemAssets } from "./item_assets_view.ts";
 export * from "./ipc.ts";
 export * from "./ndjson_batches.ts";
+export * from "./ndjson_schema.ts";
 export * from "./geoparquet.ts";
+export * from "./geoparquet_read.ts";
+export * from "./foreign_items.ts";
+export * from "./spooled_items.ts";
 export * from "./preview.ts";

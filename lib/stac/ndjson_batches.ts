@@ -1,24 +1,39 @@
 /**
  * NDJSON bytes straight into Arrow record batches of items: what
- * `ferry items from-ndjson` runs. The schema comes from the first
- * `batchSize` items, parsed with `JSON.parse`; after that each line is read
- * from its bytes into the columns ({@linkcode ItemsBatchBuilder.addJsonLine})
- * and only a line that does not fit the schema as it is (new keys, a value of
- * another type, a bad item) is parsed, checked and added as an item, so the
+ * `ferry items from-ndjson` runs. Input that can be read twice (a file) is:
+ * first a byte scan of every line's keys and value kinds
+ * ({@linkcode ItemsSchemaInference.observeJsonLine}), so that the schema
+ * holds every item before the first batch is written, then every line read
+ * from its bytes into the columns ({@linkcode ItemsBatchBuilder.addJsonLine}).
+ * A stream that can be read once gets its schema from the first `batchSize`
+ * items, parsed with `JSON.parse` (later items that do not fit go to the
+ * overflow column). Either way only a line the byte readers do not take
+ * (odd keys, a bad item) is parsed, checked and added as an item, so the
  * result is the same as parsing every line.
  *
  * @module
  */
 import type * as arrow from "apache-arrow";
-import { type ItemsBatchBuilder, type ItemsEncoder, ItemsSchemaInference } from "./arrow_items.ts";
+import { type ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
+import { ndjsonItemsEncoder } from "./ndjson_schema.ts";
+import type { ItemsBatchBuilder } from "./item_batch_builder.ts";
 import {
   DEFAULT_BATCH_SIZE,
   type ItemFilters,
   itemMatcher,
   parseNdjsonLine,
 } from "./json_input.ts";
-import type { StacItem } from "./item.ts";
+import { StacInputError, type StacItem } from "./item.ts";
 import { concatBytes } from "../bytes.ts";
+
+/**
+ * Input that can be read more than once (a file, or a pipe saved to one):
+ * each `stream()` gives all of its bytes again. A `Blob` is one.
+ */
+export interface RereadableInput {
+  /** A new stream of all the bytes. */
+  stream(): ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>;
+}
 
 /** Options of {@linkcode ndjsonToRecordBatches}. */
 export interface NdjsonToArrowOptions {
@@ -32,8 +47,9 @@ export interface NdjsonToArrowOptions {
 
 /**
  * Reads NDJSON items (one a line, blank lines skipped) into record batches of
- * one schema. Memory holds one batch: its columns, and for the first batch
- * its lines until the schema is known.
+ * one schema. Memory holds one batch: its columns, and (for a stream read
+ * once) the lines of the first batch until the schema is known. Input read
+ * twice is checked whole before the first batch: a bad line fails the call.
  *
  * @example
  * ```ts
@@ -47,22 +63,68 @@ export interface NdjsonToArrowOptions {
  * equal(rows.join(), "2,1");
  * ```
  *
- * @param stream The NDJSON bytes.
+ * @param input The NDJSON bytes: a stream (read once), or input read twice.
  * @param options Source name, batch size, filters.
  * @returns The schema and the batches.
  * @throws {StacInputError} Naming the line of a bad item.
  */
 export async function ndjsonToRecordBatches(
-  stream: ReadableStream<Uint8Array>,
+  input: ReadableStream<Uint8Array> | RereadableInput,
   options: NdjsonToArrowOptions = {},
 ): Promise<{ schema: arrow.Schema; batches: AsyncIterable<arrow.RecordBatch> }> {
   const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`Invalid batch size ${size}: expected a positive integer`);
   }
-  const reader = new NdjsonBatchReader(stream, size, options);
-  const schema = await reader.inferSchema();
-  return { schema, batches: reader.batches() };
+  if (input instanceof ReadableStream) {
+    const reader = new NdjsonBatchReader(input, size, options);
+    const schema = await reader.inferSchema();
+    return { schema, batches: reader.batches() };
+  }
+  const encoder = await ndjsonItemsEncoder(await input.stream(), options);
+  const reader = new NdjsonBatchReader(await input.stream(), size, options, encoder);
+  return { schema: encoder.schema, batches: reader.batches() };
+}
+
+function filterOf(options: NdjsonToArrowOptions): ((item: StacItem) => boolean) | undefined {
+  const f = options.filters;
+  const filtering = !!(f?.collections?.length || f?.providers?.length || f?.itemIds?.length);
+  return filtering ? itemMatcher(f) : undefined;
+}
+
+/** NDJSON chunks cut into numbered lines (without their newline). */
+class NdjsonLines {
+  #carry: Uint8Array[] = [];
+  #line = 0;
+
+  /** Hands each whole line of `chunk` to `take`; keeps the rest for the next chunk. */
+  push(chunk: Uint8Array, take: (bytes: Uint8Array, line: number) => void): void {
+    let start = 0;
+    let nl = chunk.indexOf(0x0a);
+    if (this.#carry.length > 0) {
+      if (nl < 0) {
+        this.#carry.push(chunk);
+        return;
+      }
+      this.#carry.push(chunk.subarray(0, nl));
+      const line = concatBytes(this.#carry);
+      this.#carry = [];
+      take(line, ++this.#line);
+      start = nl + 1;
+      nl = chunk.indexOf(0x0a, start);
+    }
+    for (; nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      take(chunk.subarray(start, nl), ++this.#line);
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.#carry.push(chunk.slice(start));
+  }
+
+  /** Hands the last line (without a newline after it) to `take`. */
+  end(take: (bytes: Uint8Array, line: number) => void): void {
+    if (this.#carry.length > 0) take(concatBytes(this.#carry), ++this.#line);
+    this.#carry = [];
+  }
 }
 
 class NdjsonBatchReader {
@@ -70,23 +132,36 @@ class NdjsonBatchReader {
   readonly #size: number;
   readonly #source: string;
   readonly #keep: ((item: StacItem) => boolean) | undefined;
-  #carry: Uint8Array[] = [];
-  #line = 0;
+  readonly #lines = new NdjsonLines();
+  readonly #take = (bytes: Uint8Array, line: number) => this.#takeLine(bytes, line);
   #ended = false;
-  #inference: ItemsSchemaInference | undefined = new ItemsSchemaInference();
+  #inference: ItemsSchemaInference | undefined;
   /** The first batch's lines (copied) and their numbers, until the schema is known. */
   #held: ({ bytes: Uint8Array; line: number } | undefined)[] = [];
   #encoder: ItemsEncoder | undefined;
   #builder: ItemsBatchBuilder | undefined;
   readonly #done: arrow.RecordBatch[] = [];
 
-  constructor(stream: ReadableStream<Uint8Array>, size: number, options: NdjsonToArrowOptions) {
+  /**
+   * @param stream The NDJSON bytes.
+   * @param size Items per batch.
+   * @param options Source name and filters.
+   * @param encoder The encoder of every item, when known; else the first batch gives the schema.
+   */
+  constructor(
+    stream: ReadableStream<Uint8Array>,
+    size: number,
+    options: NdjsonToArrowOptions,
+    encoder?: ItemsEncoder,
+  ) {
     this.#chunks = stream[Symbol.asyncIterator]();
     this.#size = size;
     this.#source = options.source ?? "stdin";
-    const f = options.filters;
-    const filtering = !!(f?.collections?.length || f?.providers?.length || f?.itemIds?.length);
-    this.#keep = filtering ? itemMatcher(f) : undefined;
+    this.#keep = filterOf(options);
+    if (encoder) {
+      this.#encoder = encoder;
+      this.#builder = encoder.builder();
+    } else this.#inference = new ItemsSchemaInference();
   }
 
   /** Reads until `batchSize` items (or the end) are there and returns their schema. */
@@ -97,13 +172,18 @@ class NdjsonBatchReader {
   }
 
   async *batches(): AsyncIterable<arrow.RecordBatch> {
-    for (;;) {
-      while (this.#done.length > 0) yield this.#done.shift()!;
-      if (this.#ended) break;
-      await this.#readChunk();
+    try {
+      for (;;) {
+        while (this.#done.length > 0) yield this.#done.shift()!;
+        if (this.#ended) break;
+        await this.#readChunk();
+      }
+      const builder = this.#builder!;
+      if (builder.length > 0) yield builder.finish();
+    } finally {
+      // Stopped early (an error, a consumer that left): the input is let go.
+      if (!this.#ended) await this.#chunks.return?.();
     }
-    const builder = this.#builder!;
-    if (builder.length > 0) yield builder.finish();
   }
 
   /** Takes the next chunk's whole lines; false at the end of the input. */
@@ -111,35 +191,14 @@ class NdjsonBatchReader {
     const next = await this.#chunks.next();
     if (next.done) {
       this.#ended = true;
-      if (this.#carry.length > 0) this.#takeLine(concatBytes(this.#carry));
-      this.#carry = [];
+      this.#lines.end(this.#take);
       return false;
     }
-    const chunk = next.value;
-    let start = 0;
-    let nl = chunk.indexOf(0x0a);
-    if (this.#carry.length > 0) {
-      if (nl < 0) {
-        this.#carry.push(chunk);
-        return true;
-      }
-      this.#carry.push(chunk.subarray(0, nl));
-      const line = concatBytes(this.#carry);
-      this.#carry = [];
-      this.#takeLine(line);
-      start = nl + 1;
-      nl = chunk.indexOf(0x0a, start);
-    }
-    for (; nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-      this.#takeLine(chunk.subarray(start, nl));
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.#carry.push(chunk.slice(start));
+    this.#lines.push(next.value, this.#take);
     return true;
   }
 
-  #takeLine(bytes: Uint8Array): void {
-    const line = ++this.#line;
+  #takeLine(bytes: Uint8Array, line: number): void {
     if (this.#inference) {
       const item = this.#parse(bytes, line);
       if (item === undefined) return;
@@ -152,11 +211,25 @@ class NdjsonBatchReader {
     if (this.#keep !== undefined || !builder.addJsonLine(bytes)) {
       const item = this.#parse(bytes, line);
       if (item === undefined) return;
-      builder.add(item);
+      this.#add(builder, item, line);
     }
     if (builder.length === this.#size) {
       this.#done.push(builder.finish());
       this.#builder = this.#encoder!.builder();
+    }
+  }
+
+  /** Adds a parsed item; an item the schema cannot hold is named by its line. */
+  #add(builder: ItemsBatchBuilder, item: StacItem, line: number): void {
+    try {
+      builder.add(item);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new StacInputError(
+        `${error.message} (did the input change after its first read?)`,
+        { source: this.#source, line },
+        { cause: error },
+      );
     }
   }
 

@@ -4,10 +4,10 @@
  */
 import { deepEqual, equal, rejects } from "node:assert/strict";
 import { itemsFromJsonText, ndjsonItemChunks } from "./json_input.ts";
-import { itemsToRecordBatches, recordBatchesToIpc } from "./ipc.ts";
+import { allItemsToRecordBatches, itemsToRecordBatches, recordBatchesToIpc } from "./ipc.ts";
 import { ndjsonToRecordBatches } from "./ndjson_batches.ts";
 import type * as arrow from "apache-arrow";
-import { ItemsEncoder } from "./arrow_items.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/stac/", import.meta.url);
 const encoder = new TextEncoder();
@@ -200,4 +200,79 @@ Deno.test("ItemsBatchBuilder.addJsonLine() reads the lines that fit and refuses 
   }
   equal(read.join(" "), "a b c d e f h i j l m n o p C D I J");
   equal(builder.finish().numRows, read.length);
+});
+
+/** Encoding every parsed item with a schema made from all of them. */
+async function assertSameAsParsingAll(text: string | Uint8Array, batchSize: number): Promise<void> {
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+  const twice = await ipcBytes(
+    ndjsonToRecordBatches(new Blob([bytes as Uint8Array<ArrayBuffer>]), { batchSize }),
+  );
+  const items = (await Array.fromAsync(ndjsonItemChunks(streamOf(bytes)))).flat();
+  const parsed = await ipcBytes(Promise.resolve(allItemsToRecordBatches(items, { batchSize })));
+  deepEqual(twice, parsed);
+}
+
+Deno.test("ndjsonToRecordBatches() on input read twice gives the bytes of a schema made from every parsed item", async () => {
+  for (const batchSize of [1, 2, 5, 1000]) {
+    await assertSameAsParsingAll(VARIANTS.join("\n"), batchSize);
+  }
+  for await (const entry of Deno.readDir(FIXTURES)) {
+    if (!entry.name.endsWith(".json") || entry.name === "collection.json") continue;
+    const items = itemsFromJsonText(await Deno.readTextFile(new URL(entry.name, FIXTURES)));
+    const lines = [...items, ...items.map((item) => ({ ...item, id: `${item.id}-2` }))]
+      .map((item) => JSON.stringify(item));
+    for (const batchSize of [1, 3]) await assertSameAsParsingAll(lines.join("\n"), batchSize);
+  }
+});
+
+Deno.test("ndjsonToRecordBatches() on input read twice makes late properties and asset keys columns", async () => {
+  const text = [
+    line({}),
+    line({ id: "b" }),
+    line({ id: "c", assets: { late: { href: "s3://b/late.tif", "file:size": 3 } } }, {
+      late: { k: [1, 2] },
+    }),
+  ].join("\n");
+  const { schema, batches } = await ndjsonToRecordBatches(new Blob([text]), { batchSize: 2 });
+  const names = schema.fields.map((f) => f.name);
+  equal(names.includes("late"), true);
+  equal(names.includes("ferry:overflow"), false);
+  const assets = schema.fields.find((f) => f.name === "assets")!.type as arrow.Struct;
+  deepEqual(assets.children.map((c) => c.name), ["data", "late"]);
+  const records = await Array.fromAsync(batches);
+  deepEqual(records.map((b) => b.numRows), [2, 1]);
+  for (const batch of records) deepEqual(batch.schema.fields.map((f) => f.name), names);
+});
+
+Deno.test("ndjsonToRecordBatches() on input read twice names a bad line before any batch is made", async () => {
+  const lines = Array.from({ length: 6 }, (_, i) => line({ id: `i${i}` }));
+  lines[4] = line({ id: "bad" }).replace('"n":1', '"n":01');
+  let read = 0;
+  const input = {
+    stream() {
+      read++;
+      return new Blob([lines.join("\n")]).stream();
+    },
+  };
+  await rejects(
+    ndjsonToRecordBatches(input, { source: "x.ndjson", batchSize: 1 }),
+    /^StacInputError: x\.ndjson:5: Invalid JSON/,
+  );
+  equal(read, 1);
+});
+
+Deno.test("ndjsonToRecordBatches() on input read twice names a line the schema of the first read does not hold", async () => {
+  let read = 0;
+  const input = {
+    stream() {
+      const lines = read++ === 0 ? [line({})] : [line({}), line({ id: "new" }, { brand_new: 1 })];
+      return new Blob([lines.join("\n")]).stream();
+    },
+  };
+  const { batches } = await ndjsonToRecordBatches(input, { source: "x.ndjson" });
+  await rejects(
+    Array.fromAsync(batches),
+    /^StacInputError: x\.ndjson:2: Item "new" does not fit the schema: no column holds "properties\.brand_new" \(did the input change after its first read\?\)$/,
+  );
 });

@@ -5,7 +5,8 @@
 import { deepEqual, equal, match, throws } from "node:assert/strict";
 import { duck } from "../../tests/_duckdb.ts";
 import { itemsFromJsonText, itemsFromNdjson } from "./json_input.ts";
-import { readItemsParquet, writeItemsParquet } from "./geoparquet.ts";
+import { writeItemsParquet } from "./geoparquet.ts";
+import { readItemsParquet } from "./geoparquet_read.ts";
 import { dropNulls, inBatches, memorySink } from "./_testing.ts";
 
 const item = (

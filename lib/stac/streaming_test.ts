@@ -1,6 +1,8 @@
 import { deepEqual, equal, rejects } from "node:assert/strict";
 import * as arrow from "apache-arrow";
-import { decodeItemAssets, decodeItemsBatch, ItemsEncoder } from "./arrow_items.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
+import { decodeItemsBatch } from "./items_decoder.ts";
+import { decodeItemAssets } from "./item_assets_view.ts";
 import {
   ipcStreamOfBatch,
   itemsToIpc,

@@ -9,6 +9,7 @@ import {
   findName,
   numberValue,
   scanNumber,
+  scanNumberKind,
   scanString,
   skipWhitespace,
   stringFlags,
@@ -387,6 +388,40 @@ let wkbSize = 0;
  * @returns The index after `}`, or -1.
  */
 export function readGeometryJson(b: Uint8Array, i: number): number {
+  storeCoordinates = true;
+  const end = readGeometry(b, i);
+  if (end >= 0) writeWkb(geometryCode);
+  return end;
+}
+
+/**
+ * Checks that the JSON bytes at `b[i]` are a geometry
+ * {@linkcode readGeometryJson} reads, without encoding it.
+ *
+ * @example
+ * ```ts
+ * import { checkGeometryJson } from "./wkb.ts";
+ * import { equal } from "node:assert/strict";
+ * const bytes = new TextEncoder().encode('{"type":"Point","coordinates":[1,2]}');
+ * equal(checkGeometryJson(bytes, 0), bytes.length);
+ * equal(checkGeometryJson(new TextEncoder().encode('{"type":"Point","coordinates":[[1,2]]}'), 0), -1);
+ * ```
+ *
+ * @param b The JSON bytes (reading stops at their end).
+ * @param i The index of `{`.
+ * @returns The index after `}`, or -1.
+ */
+export function checkGeometryJson(b: Uint8Array, i: number): number {
+  storeCoordinates = false;
+  return readGeometry(b, i);
+}
+
+/** Whether {@linkcode readCoordinates} keeps the numbers (else only checks them). */
+let storeCoordinates = true;
+/** The WKB code of the geometry last read. */
+let geometryCode = 0;
+
+function readGeometry(b: Uint8Array, i: number): number {
   if (b[i] !== 0x7b) return -1;
   coordCount =
     countCount =
@@ -421,7 +456,7 @@ export function readGeometryJson(b: Uint8Array, i: number): number {
     i = skipWhitespace(b, i + 1);
   }
   if (code === 0 || !hasCoordinates || leafDepth !== LEAF_DEPTH[code]) return -1;
-  writeWkb(code);
+  geometryCode = code;
   return i + 1;
 }
 
@@ -464,6 +499,16 @@ function readCoordinates(b: Uint8Array, i: number, depth: number): number {
   else if (leafDepth !== depth) return -1;
   let n = 0;
   for (;;) {
+    if (!storeCoordinates) {
+      i = scanNumberKind(b, i);
+      if (i < 0) return -1;
+      n++;
+      i = skipWhitespace(b, i);
+      if (b[i] === 0x5d) break;
+      if (b[i] !== 0x2c) return -1;
+      i = skipWhitespace(b, i + 1);
+      continue;
+    }
     i = scanNumber(b, i);
     if (i < 0) return -1;
     if (coordCount === coords.length) {

@@ -1,14 +1,9 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, throws } from "node:assert/strict";
 import * as arrow from "apache-arrow";
-import {
-  DATETIME_FORMAT_KEY,
-  decodeItemsBatch,
-  formatDatetimeMicros,
-  ItemsEncoder,
-  JSON_ENCODING_KEY,
-  OVERFLOW_COLUMN,
-  parseDatetimeMicros,
-} from "./arrow_items.ts";
+import { DATETIME_FORMAT_KEY, JSON_ENCODING_KEY, OVERFLOW_COLUMN } from "./item_layout.ts";
+import { formatDatetimeMicros, parseDatetimeMicros } from "./datetime.ts";
+import { ItemsEncoder } from "./items_encoder.ts";
+import { decodeItemsBatch } from "./items_decoder.ts";
 import type { StacItem } from "./item.ts";
 import { dropNulls, fixtureItems, ITEM_FIXTURES } from "./_testing.ts";
 
@@ -124,4 +119,74 @@ Deno.test("ItemsEncoder.fromSchema() rebuilds the encoder of a schema it wrote",
   const again = ItemsEncoder.fromSchema(viaIpc(encoder.encode(items)).schema)!;
   deepEqual(dropNulls(decodeItemsBatch(viaIpc(again.encode(items)))), dropNulls(items));
   equal(ItemsEncoder.fromSchema(arrow.tableFromArrays({ x: [1] }).schema), undefined);
+});
+
+Deno.test("ItemsEncoder.infer() with complete has no overflow column unless an item needs one", () => {
+  const items = [base("a", { n: 1 }), base("b", { late: "x" })];
+  const names = (encoder: ItemsEncoder) => encoder.schema.fields.map((f) => f.name);
+  equal(names(ItemsEncoder.infer(items, { complete: true })).includes(OVERFLOW_COLUMN), false);
+  equal(names(ItemsEncoder.infer(items)).at(-1), OVERFLOW_COLUMN);
+  const foreign = [...items, base("c", {}, { foreign: true })];
+  const encoder = ItemsEncoder.infer(foreign, { complete: true });
+  equal(names(encoder).at(-1), OVERFLOW_COLUMN);
+  deepEqual(decodeItemsBatch(viaIpc(encoder.encode(foreign))), foreign);
+});
+
+Deno.test("ItemsEncoder.infer() writes a Feature type column and links as link structs even when empty", () => {
+  const encoder = ItemsEncoder.infer([base("a", {}, { links: [] })], { complete: true });
+  const field = (n: string) => encoder.schema.fields.find((f) => f.name === n)!;
+  equal(String(field("links").type), "List<Struct<{href:Utf8, rel:Utf8, type:Utf8, title:Utf8}>>");
+  const batch = viaIpc(encoder.encode([base("a", {}, { links: [] })]));
+  equal(batch.getChild("type")!.get(0), "Feature");
+  const withExtra = ItemsEncoder.infer([
+    base("b", {}, { links: [{ rel: "x", href: "y", method: "GET" }] }),
+  ]);
+  equal(
+    String(withExtra.schema.fields.find((f) => f.name === "links")!.type),
+    "List<Struct<{href:Utf8, rel:Utf8, type:Utf8, title:Utf8, method:Utf8}>>",
+  );
+});
+
+Deno.test("ItemsBatchBuilder.add() refuses an item a complete schema does not hold, naming it, adding nothing", () => {
+  const encoder = ItemsEncoder.infer([base("a", { n: 1 })], { complete: true });
+  const builder = encoder.builder();
+  builder.add(base("a", { n: 1 }));
+  throws(
+    () => builder.add(base("b", { n: "text", other: 1 }, { foreign: 1 })),
+    {
+      name: "RangeError",
+      message:
+        'Item "b" does not fit the schema: no column holds "foreign", "properties.other", "properties.n"',
+    },
+  );
+  equal(builder.length, 1);
+  builder.add(base("c", { n: 2 }));
+  deepEqual(decodeItemsBatch(viaIpc(builder.finish())).map((i) => i.id), ["a", "c"]);
+});
+
+Deno.test("ItemsEncoder.forArrowSchema() keeps every column of another writer's schema and refuses non-item tables", async () => {
+  const items = await fixtureItems("3dep-lidar-copc-pc.json");
+  // As stacpkg writes them: all-null columns of Arrow type null, no ferry metadata.
+  const ours = viaIpc(ItemsEncoder.infer(items).encode(items));
+  const fields = ours.schema.fields.filter((f) => f.name !== OVERFLOW_COLUMN && f.name !== "type")
+    .map((f) =>
+      f.name === "datetime" || f.name === "proj:epsg"
+        ? new arrow.Field(f.name, new arrow.Null())
+        : f
+    );
+  const schema = new arrow.Schema(fields);
+  const encoder = ItemsEncoder.forArrowSchema(schema);
+  const field = (n: string) => encoder.schema.fields.find((f) => f.name === n)!;
+  equal(String(field("datetime").type), "Timestamp<MICROSECOND, UTC>");
+  equal(String(field("proj:epsg").type), "Null");
+  equal(encoder.schema.fields.some((f) => f.name === OVERFLOW_COLUMN), false);
+  throws(
+    () => ItemsEncoder.forArrowSchema(arrow.tableFromArrays({ x: [1] }).schema),
+    { name: "RangeError", message: 'Not a table of STAC items: it has no "id" column' },
+  );
+  const badGeometry = new arrow.Schema([
+    new arrow.Field("id", new arrow.Utf8()),
+    new arrow.Field("geometry", new arrow.Float64()),
+  ]);
+  throws(() => ItemsEncoder.forArrowSchema(badGeometry), /neither WKB nor GeoJSON/);
 });
