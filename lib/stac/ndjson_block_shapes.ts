@@ -22,9 +22,9 @@ export interface NdjsonBlockOptions {
   filters?: ItemFilters | undefined;
 }
 
-/** The shapes of a block's items, or the first bad line (its text without the position). */
+/** The shapes of a block's items and its number of lines, or the first bad line (its text without the position). */
 export type NdjsonBlockShapes =
-  | { shapes: PlainItemShapes }
+  | { shapes: PlainItemShapes; lines: number }
   | { error: { line: number; message: string } };
 
 function filtering(f: ItemFilters | undefined): boolean {
@@ -73,5 +73,5 @@ export function observeNdjsonBlock(
       : error.message;
     return { error: { line: error.line, message } };
   }
-  return { shapes: shapes.toPlain() };
+  return { shapes: shapes.toPlain(), lines: line - options.firstLine };
 }
