@@ -9,6 +9,7 @@
  */
 import { ItemShapes, type PlainItemShapes } from "./item_shapes.ts";
 import { observeItemLine } from "./item_line_shapes.ts";
+import { confirmItemLine } from "./item_line_fit.ts";
 import { type ItemFilters, itemMatcher, parseNdjsonLine } from "./json_input.ts";
 import { StacInputError } from "./item.ts";
 
@@ -57,6 +58,13 @@ export function observeNdjsonBlock(
   let line = options.firstLine;
   try {
     for (let start = 0; start < block.length; line++) {
+      if (keep === undefined) {
+        const end = confirmItemLine(shapes, block, start);
+        if (end >= 0) {
+          start = end + 1;
+          continue;
+        }
+      }
       let end = block.indexOf(0x0a, start);
       if (end < 0) end = block.length;
       const bytes = block.subarray(start, end);
