@@ -8,6 +8,9 @@
  * @module
  */
 
+/** Blocks read ahead of the one taken (their reads go on while it is worked on). */
+const READ_AHEAD = 3;
+
 /** What a stream is read with: into a view (BYOB), else by copying its chunks. */
 type Source =
   | { byob: ReadableStreamBYOBReader }
@@ -36,6 +39,8 @@ export class NdjsonBlocks {
   #carry: Uint8Array = new Uint8Array(0);
   #ended = false;
   readonly #spare: ArrayBuffer[] = [];
+  /** The blocks being read, in order: the next one and those after it. */
+  #ahead: Promise<Uint8Array<ArrayBuffer> | undefined>[] = [];
 
   /**
    * @param stream The NDJSON bytes.
@@ -49,11 +54,24 @@ export class NdjsonBlocks {
   /**
    * The next block: whole lines, each with its newline (the last line of
    * the stream may lack it); undefined at the end. The block's buffer is the
-   * caller's from now on.
+   * caller's from now on. The blocks after it are read meanwhile (the reads
+   * go on while the caller works on this one).
    *
    * @returns The block, or undefined.
    */
   async next(): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    while (this.#ahead.length < READ_AHEAD) {
+      const last = this.#ahead.at(-1);
+      // Each read needs the carry of the one before.
+      const ahead = last ? last.then((b) => b && this.#readBlock()) : this.#readBlock();
+      // Its failure is reported by the call that takes it.
+      ahead.catch(() => {});
+      this.#ahead.push(ahead);
+    }
+    return await this.#ahead.shift();
+  }
+
+  async #readBlock(): Promise<Uint8Array<ArrayBuffer> | undefined> {
     const carry = this.#carry;
     if (this.#ended && carry.length === 0) return undefined;
     let buffer = this.#buffer(carry.length < this.#size ? this.#size : carry.length * 2);
@@ -100,6 +118,7 @@ export class NdjsonBlocks {
   async cancel(reason?: unknown): Promise<void> {
     this.#ended = true;
     this.#carry = new Uint8Array(0);
+    this.#ahead = [];
     const source = this.#source;
     if (!source) await this.#stream.cancel(reason).catch(() => {});
     else if ("byob" in source) await source.byob.cancel(reason).catch(() => {});

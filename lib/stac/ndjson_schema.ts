@@ -1,12 +1,11 @@
 /**
  * The schema of every item of an NDJSON stream, before its first record
  * batch is made: the first of the two reads of a file. The stream is cut into
- * blocks of whole lines; a worker reads a block whenever it has room for one
- * and this thread reads the others, so that neither waits (the process that
- * takes the batches has nothing to do yet, so the second core is free). The
- * blocks' shapes are joined in order, so the schema (also its column order)
- * is the one a single read gives. Where no worker can be started, this
- * thread reads every block.
+ * blocks of whole lines, read by workers (one a core: the process that takes
+ * the batches has nothing to do yet) while this thread reads the file, its
+ * reads going on meanwhile. The blocks' shapes are joined in order, so the
+ * schema (also its column order) is the one a single read gives. Where no
+ * worker can be started, this thread reads every block.
  *
  * @module
  */
@@ -31,15 +30,18 @@ export interface NdjsonSchemaOptions {
   filters?: ItemFilters;
   /** Bytes per block of lines. @default 4194304 */
   blockSize?: number;
-  /** Let a worker read blocks too. @default true */
+  /** Let workers read the blocks (after the first). @default true */
   worker?: boolean;
 }
 
-/** Blocks the worker holds at most: one it reads, one waiting (this thread reads the others). */
+/** Blocks a worker holds at most: one it reads, one waiting. */
 const WORKER_BLOCKS = 2;
 
-/** A worker reading blocks, or this thread where none starts (same results either way). */
-class BlockReader {
+/** Workers reading blocks at most (one a core; this thread reads the file). */
+const MAX_WORKERS = 4;
+
+/** A worker reading blocks, or none where it does not start (this thread reads them then). */
+class BlockWorker {
   #worker: Worker | undefined;
   /** The worker answered once: it runs, blocks are moved to it rather than copied. */
   #running = false;
@@ -94,9 +96,14 @@ class BlockReader {
     };
   }
 
-  /** Whether the worker runs (or may) and has room for a block. */
-  get hasRoom(): boolean {
-    return this.#worker !== undefined && this.#waiting.length < WORKER_BLOCKS;
+  /** Whether the worker runs (or may). */
+  get available(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  /** Blocks handed to the worker and not read yet. */
+  get held(): number {
+    return this.#waiting.length;
   }
 
   /** The block's shapes; the block is taken. */
@@ -119,6 +126,13 @@ class BlockReader {
     this.#worker?.terminate();
     this.#worker = undefined;
   }
+}
+
+/** The running worker holding the fewest blocks; undefined when none runs. */
+function leastBusy(workers: readonly BlockWorker[] | undefined): BlockWorker | undefined {
+  let best: BlockWorker | undefined;
+  for (const w of workers ?? []) if (w.available && (!best || w.held < best.held)) best = w;
+  return best;
 }
 
 /**
@@ -153,7 +167,7 @@ export async function ndjsonItemsEncoder(
   /** Each block's result, in order, until joined. */
   const pending: Promise<NdjsonBlockShapes>[] = [];
   const blockOptions = { source, firstLine: 1, filters: options.filters };
-  let reader: BlockReader | undefined;
+  let workers: BlockWorker[] | undefined;
   let firstLine = 1;
   const join = (result: NdjsonBlockShapes) => {
     if ("error" in result) {
@@ -165,12 +179,19 @@ export async function ndjsonItemsEncoder(
   };
   try {
     for (let block = await blocks.next(), n = 0; block; block = await blocks.next(), n++) {
-      // The first block here (small inputs never start a worker); then the
-      // worker whenever it has room, else this thread: neither waits.
-      if (n > 0 && options.worker !== false) {
-        reader ??= new BlockReader(blockOptions, (buffer) => blocks.recycle(buffer));
+      // The first block here (small inputs start no worker); then the workers,
+      // this thread only reading the file (its reads go on while it waits).
+      if (n > 0 && options.worker !== false && workers === undefined) {
+        const count = Math.max(1, Math.min(navigator.hardwareConcurrency, MAX_WORKERS));
+        const recycle = (buffer: ArrayBuffer) => blocks.recycle(buffer);
+        workers = Array.from({ length: count }, () => new BlockWorker(blockOptions, recycle));
       }
-      if (reader?.hasRoom) pending.push(reader.read(block));
+      let worker = leastBusy(workers);
+      while (worker !== undefined && worker.held >= WORKER_BLOCKS) {
+        join(await pending.shift()!);
+        worker = leastBusy(workers);
+      }
+      if (worker) pending.push(worker.read(block));
       else {
         pending.push(Promise.resolve(observeNdjsonBlock(block, blockOptions)));
         blocks.recycle(block.buffer);
@@ -182,7 +203,7 @@ export async function ndjsonItemsEncoder(
     await blocks.cancel(error);
     throw error;
   } finally {
-    reader?.close();
+    for (const worker of workers ?? []) worker.close();
   }
   return inference.encoder({ complete: true });
 }
