@@ -145,7 +145,34 @@ export {
   type TransferTask,
 } from "./lib/pipeline/mod.ts";
 // STAC items as stac-geoparquet.
-export * from "./lib/stac/mod.ts";
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_ROW_GROUP_SIZE,
+  filterItems,
+  type GeoJSON,
+  geometryBbox,
+  geometryToWkb,
+  type InputPosition,
+  type ItemFilters,
+  itemsFromIpc,
+  itemsFromJson,
+  itemsFromJsonText,
+  itemsFromNdjson,
+  itemsToIpc,
+  type ItemsToArrowOptions,
+  type JsonInputOptions,
+  readItemsParquet,
+  type ReadItemsParquetOptions,
+  type ReadParquetOptions,
+  STAC_GEOPARQUET_VERSION,
+  type StacAsset,
+  StacInputError,
+  type StacItem,
+  validateItem,
+  wkbToGeometry,
+  writeItemsParquet,
+  type WriteParquetOptions,
+} from "./lib/stac/mod.ts";
 // The asset lock: derive, read and write, validate, relocate, enrich.
 export {
   addAlternate,

@@ -68,6 +68,8 @@ export class StacInputError extends SyntaxError {
   /** 1-based row or item number, where known. */
   readonly row?: number;
   /**
+   * Creates the error; its message starts with the input and position.
+   *
    * @param message What is wrong (without the position).
    * @param position Where.
    * @param options The cause.
