@@ -15,7 +15,7 @@
 import { checkGeometryJson } from "./wkb.ts";
 import { DATETIME_PROPERTIES } from "./item_members.ts";
 import type { ItemShapes } from "./item_shapes.ts";
-import type { StructShape, ValueShape } from "./value_shape.ts";
+import { STRING_SHAPE, type StructShape, type ValueShape } from "./value_shape.ts";
 
 const TOP_KEYS = [
   "type",
@@ -384,7 +384,8 @@ function fitObject(
     i = skipSpace(b, i);
     if (b[i] !== 0x3a) return -1;
     i = skipSpace(b, i + 1);
-    i = fit(field, b, i, depth + 1);
+    // The usual member: a string where strings were seen, skipped here.
+    i = b[i] === 0x22 && field === STRING_SHAPE ? skipString(b, i) : fit(field, b, i, depth + 1);
     if (i < 0) return -1;
     i = skipSpace(b, i);
     if (b[i] === 0x7d) return i + 1;
