@@ -18,6 +18,7 @@ import {
 } from "./entries.ts";
 import { inferIdFromKey, virtualKey } from "./keys.ts";
 import { getVerified, putStream } from "./_io.ts";
+import { GZIP_IN_FLIGHT_BYTES } from "../pipeline/gzip_stream.ts";
 import { type ExchangeOptions, resolveExchangeOptions } from "./options.ts";
 import {
   INTERNAL_MANIFEST_PATH,
@@ -263,7 +264,8 @@ export async function createShard(
     return putStream(store, archiveKey, packTarStream(members, { gzip }), {
       size: gzip ? undefined : manifest.tarSize,
       contentType: gzip ? "application/gzip" : "application/x-tar",
-      producerBytes: TAR_PACKER_BUFFER_BYTES,
+      // The packer's queue, and the input gzip has in flight on its worker.
+      producerBytes: TAR_PACKER_BUFFER_BYTES + (gzip ? GZIP_IN_FLIGHT_BYTES : 0),
     }, io);
   };
   const put = resolved.every((r) => r.replayable)

@@ -1,6 +1,6 @@
 /**
  * Streaming tar and tar.gz over the `modern-tar` library, with gzip from the
- * runtime's `CompressionStream` / `DecompressionStream`: archives are written
+ * pipeline's `GzipStream` (on a worker) and `DecompressionStream`: archives are written
  * and read one member at a time, never held whole.
  *
  * Members are written as s3exchange writes them: ustar headers (PAX records
@@ -14,6 +14,7 @@
 import { createTarDecoder, createTarPacker, packTar, type TarHeader } from "modern-tar";
 import { ShardReadError } from "./errors.ts";
 import { noteReleasedBytes } from "../reclaim.ts";
+import { GzipStream } from "../pipeline/gzip_stream.ts";
 
 /** The header facts of a member that ferry reads and checks. */
 export interface TarMemberHeader {
@@ -158,11 +159,8 @@ export function packTarStream(
     }
   });
   const tar = readable as ReadableStream<Uint8Array>;
-  return options.gzip
-    ? tar.pipeThrough(
-      new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    )
-    : tar;
+  // gzip on another core: this thread packs, hashes and uploads.
+  return options.gzip ? tar.pipeThrough(new GzipStream()) : tar;
 }
 
 /** One member as read from an archive. */

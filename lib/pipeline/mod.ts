@@ -30,4 +30,5 @@ export * from "./hash_stream.ts";
 export * from "./budgeted_put.ts";
 export * from "./transfer.ts";
 export * from "./digest.ts";
+export * from "./gzip_stream.ts";
 export * from "./engine.ts";
