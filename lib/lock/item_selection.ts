@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { providerNamesOf } from "../stac/item.ts";
 
 /** What selection reads of an item (a `StacItem` fits). */
 export interface SelectableItem {
@@ -22,41 +23,6 @@ export interface ItemSelection {
   itemIds?: readonly string[] | undefined;
   /** Keep items with a provider name among these. @default all */
   providers?: readonly string[] | undefined;
-}
-
-/**
- * The provider names of an item: `properties.providers[].name` (or plain
- * string entries), `properties.provider` and `properties["oam:producer_name"]`.
- *
- * @example
- * ```ts
- * import { providerNamesOf } from "./item_selection.ts";
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(providerNamesOf({ id: "a", properties: {
- *   providers: [{ name: "Esri" }, "Maxar"], provider: "USGS", "oam:producer_name": "Jane",
- * } }), new Set(["Esri", "Maxar", "USGS", "Jane"]));
- * ```
- *
- * @param item The item.
- * @returns The names (empty when it names none).
- */
-export function providerNamesOf(item: SelectableItem): Set<string> {
-  const names = new Set<string>();
-  const properties = item.properties;
-  if (!properties || typeof properties !== "object") return names;
-  const add = (value: unknown) => {
-    if (typeof value === "string" && value !== "") names.add(value);
-  };
-  add(properties.provider);
-  add(properties["oam:producer_name"]);
-  const list = properties.providers;
-  if (Array.isArray(list)) {
-    for (const entry of list) {
-      if (entry && typeof entry === "object") add((entry as { name?: unknown }).name);
-      else add(entry);
-    }
-  }
-  return names;
 }
 
 /**

@@ -12,9 +12,10 @@ import { datetimeFits, type DatetimeFormat } from "./datetime.ts";
 import {
   asciiText,
   decodeString,
-  findName,
   isNull,
   numberValue,
+  PLAIN_ASCII,
+  plainKeyIndex,
   scanNumber,
   scanString,
   skipValue,
@@ -224,13 +225,12 @@ export class ByteValues implements Part {
     const start = this.#size;
     let o = start;
     let j = i + 1;
-    for (;;) {
-      const c = b[j]!;
-      if (c === 0x22) break;
-      if (c < 0x20 || c === 0x5c || c > 0x7e || j === b.length) return -1;
+    let c = b[j]!;
+    while (PLAIN_ASCII[c] === 1) {
       bytes[o++] = c;
-      j++;
+      c = b[++j]!;
     }
+    if (c !== 0x22) return -1;
     this.#size = o;
     this.#pushOffset(o);
     this.length++;
@@ -684,17 +684,20 @@ class ListAppender implements Appender {
     }
     if (b[i] !== 0x5b) return -1;
     let n = 0;
-    i = skipWhitespace(b, i + 1);
+    // Minified JSON has no whitespace: a byte above a space is taken as it is.
+    i++;
+    if (b[i]! <= 0x20) i = skipWhitespace(b, i);
     if (b[i] !== 0x5d) {
       for (;;) {
         i = this.#child.read(b, i);
         if (i < 0) return -1;
         n++;
-        i = skipWhitespace(b, i);
-        const c = b[i];
+        let c = b[i]!;
+        if (c <= 0x20) c = b[i = skipWhitespace(b, i)]!;
         if (c === 0x5d) break;
         if (c !== 0x2c) return -1;
-        i = skipWhitespace(b, i + 1);
+        i++;
+        if (b[i]! <= 0x20) i = skipWhitespace(b, i);
       }
     }
     this.#valid.push(true);
@@ -805,20 +808,23 @@ export function readObject(
   if (b[i] === 0x7d) return i + 1;
   let hint = 0;
   for (;;) {
-    const end = scanString(b, i);
-    if (end < 0 || stringFlags !== 0) return -1;
-    const j = findName(keys, b, i + 1, end - 1, hint);
+    const j = plainKeyIndex(keys, b, i, hint);
     if (j < 0 || seen[j] === stamp) return -1;
     seen[j] = stamp;
     hint = j + 1;
-    i = skipWhitespace(b, end);
+    // Minified JSON has no whitespace: a byte above a space is taken as it is.
+    i += keys[j]!.length + 2;
+    if (b[i]! <= 0x20) i = skipWhitespace(b, i);
     if (b[i] !== 0x3a) return -1;
-    i = readers[j]!.read(b, skipWhitespace(b, i + 1));
+    i++;
+    if (b[i]! <= 0x20) i = skipWhitespace(b, i);
+    i = readers[j]!.read(b, i);
     if (i < 0) return -1;
-    i = skipWhitespace(b, i);
-    const c = b[i];
+    let c = b[i]!;
+    if (c <= 0x20) c = b[i = skipWhitespace(b, i)]!;
     if (c === 0x7d) return i + 1;
     if (c !== 0x2c) return -1;
-    i = skipWhitespace(b, i + 1);
+    i++;
+    if (b[i]! <= 0x20) i = skipWhitespace(b, i);
   }
 }

@@ -9,6 +9,7 @@ import { ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
 import { decodeItemsBatch } from "./items_decoder.ts";
 import { DEFAULT_BATCH_SIZE, ndjsonLinesOf } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
+import { ByteQueue } from "./byte_queue.ts";
 
 export { recordBatchesToIpc } from "../arrow_ipc.ts";
 import { recordBatchesToIpc } from "../arrow_ipc.ts";
@@ -218,73 +219,6 @@ export function itemsToIpc(
   });
 }
 
-/** Bytes from a stream, taken in exact amounts (a copy only across chunks). */
-class ByteQueue {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #chunks: Uint8Array[] = [];
-  #size = 0;
-  /** Bytes consumed so far. */
-  position = 0;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  /** Buffers at least `n` bytes; false when the stream ends first. */
-  async fill(n: number): Promise<boolean> {
-    while (this.#size < n) {
-      const next = await this.#reader.read();
-      if (next.done) return false;
-      if (next.value.byteLength > 0) {
-        this.#chunks.push(next.value);
-        this.#size += next.value.byteLength;
-      }
-    }
-    return true;
-  }
-
-  /** A copy of the first (at most) `n` buffered bytes, not consumed. */
-  peek(n: number): Uint8Array {
-    const out = new Uint8Array(Math.min(n, this.#size));
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      if (at === out.length) break;
-      const part = chunk.subarray(0, out.length - at);
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  }
-
-  /** Copies the next `n` (buffered) bytes into `into` at `at`. */
-  take(n: number, into: Uint8Array, at: number): void {
-    this.#size -= n;
-    this.position += n;
-    while (n > 0) {
-      const chunk = this.#chunks[0]!;
-      if (chunk.byteLength <= n) {
-        into.set(chunk, at);
-        this.#chunks.shift();
-        at += chunk.byteLength;
-        n -= chunk.byteLength;
-      } else {
-        into.set(chunk.subarray(0, n), at);
-        this.#chunks[0] = chunk.subarray(n);
-        n = 0;
-      }
-    }
-  }
-
-  /** Whether nothing is buffered. */
-  get empty(): boolean {
-    return this.#size === 0;
-  }
-
-  async cancel(reason?: unknown): Promise<void> {
-    await this.#reader.cancel(reason).catch(() => {});
-  }
-}
-
 const CONTINUATION = 0xffffffff;
 const MAX_METADATA_BYTES = 64 * 2 ** 20;
 const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -334,7 +268,7 @@ async function nextMessage(
   let at = 0;
   for (const part of lead) at += part.byteLength;
   const size = 8 + metaLength + bodyLength;
-  const stream = new Uint8Array(at + size + EOS.byteLength);
+  let stream = messageBuffer(at + size + EOS.byteLength);
   at = 0;
   for (const part of lead) {
     stream.set(part, at);
@@ -344,8 +278,9 @@ async function nextMessage(
   view8.setUint32(0, CONTINUATION, true);
   view8.setUint32(4, metaLength, true);
   stream.set(meta, at + 8);
-  if (!(await queue.fill(bodyLength))) throw new RangeError("truncated message body");
-  queue.take(bodyLength, stream, at + 8 + metaLength);
+  const read = await queue.readInto(bodyLength, stream, at + 8 + metaLength);
+  if (read === undefined) throw new RangeError("truncated message body");
+  stream = read;
   stream.set(EOS, at + size);
   return { type: message.headerType, stream, message: stream.subarray(at, at + size) };
 }
@@ -407,8 +342,22 @@ export function releaseIpcBatch(batch: arrow.RecordBatch): boolean {
   if (!entry) return false;
   batchStreams.delete(batch);
   if (--entry.stream.holders > 0) return false;
-  (entry.stream.bytes.buffer as ArrayBuffer).transfer(0);
+  // Moved (any view left of it is detached), then read into again or freed.
+  const memory = (entry.stream.bytes.buffer as ArrayBuffer).transfer();
+  if (spareMessageBuffers.length < MAX_SPARE_MESSAGE_BUFFERS) spareMessageBuffers.push(memory);
+  else memory.transfer(0);
   return true;
+}
+
+/** Memory of released messages, read into again: a fresh one costs a page fault a page. */
+const spareMessageBuffers: ArrayBuffer[] = [];
+const MAX_SPARE_MESSAGE_BUFFERS = 2;
+
+/** An array of `size` bytes for a message: in the memory of a released one when it fits. */
+function messageBuffer(size: number): Uint8Array<ArrayBuffer> {
+  const k = spareMessageBuffers.findIndex((b) => b.byteLength >= size && b.byteLength <= 2 * size);
+  if (k < 0) return new Uint8Array(size);
+  return new Uint8Array(spareMessageBuffers.splice(k, 1)[0]!, 0, size);
 }
 
 /**

@@ -221,3 +221,42 @@ export function validateItem(value: unknown, position: InputPosition): StacItem 
   if (problem) throw new StacInputError(problem, position);
   return value as StacItem;
 }
+
+/**
+ * The provider names of an item, as stacpkg selects items by provider:
+ * `properties.providers[].name` (or plain string entries),
+ * `properties.provider` and `properties["oam:producer_name"]`
+ * (OpenAerialMap's items carry the latter).
+ *
+ * @example
+ * ```ts
+ * import { providerNamesOf } from "./item.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(providerNamesOf({ properties: {
+ *   providers: [{ name: "Esri" }, "Maxar"], provider: "USGS", "oam:producer_name": "Jane",
+ * } }), new Set(["Esri", "Maxar", "USGS", "Jane"]));
+ * ```
+ *
+ * @param item The item (only its properties are read).
+ * @returns The names (empty when it names none).
+ */
+export function providerNamesOf(
+  item: { properties?: Record<string, unknown> | null | undefined },
+): Set<string> {
+  const names = new Set<string>();
+  const properties = item.properties;
+  if (!properties || typeof properties !== "object") return names;
+  const add = (value: unknown) => {
+    if (typeof value === "string" && value !== "") names.add(value);
+  };
+  add(properties.provider);
+  add(properties["oam:producer_name"]);
+  const list = properties.providers;
+  if (Array.isArray(list)) {
+    for (const entry of list) {
+      if (entry && typeof entry === "object") add((entry as { name?: unknown }).name);
+      else add(entry);
+    }
+  }
+  return names;
+}

@@ -4,13 +4,23 @@
  *
  * @module
  */
-import { type InputPosition, StacInputError, type StacItem, validateItem } from "./item.ts";
+import {
+  type InputPosition,
+  providerNamesOf,
+  StacInputError,
+  type StacItem,
+  validateItem,
+} from "./item.ts";
 
 /** Which items to keep. Each list, when non-empty, must match. */
 export interface ItemFilters {
   /** Keep items whose `collection` is one of these. */
   collections?: string[];
-  /** Keep items with a `properties.providers[].name` among these. */
+  /**
+   * Keep items with a provider name among these: `properties.providers[].name`
+   * (or a plain string entry), `properties.provider` or
+   * `properties["oam:producer_name"]` (see `providerNamesOf`).
+   */
   providers?: string[];
   /** Keep items whose `id` is one of these. */
   itemIds?: string[];
@@ -38,6 +48,7 @@ export const DEFAULT_BATCH_SIZE = 64000;
  * import { equal } from "node:assert/strict";
  * const keep = itemMatcher({ providers: ["Esri"] });
  * equal(keep({ properties: { providers: [{ name: "Esri" }] } } as never), true);
+ * equal(keep({ properties: { "oam:producer_name": "Esri" } } as never), true);
  * equal(keep({ properties: {} } as never), false);
  * ```
  *
@@ -54,13 +65,8 @@ export function itemMatcher(filters: ItemFilters = {}): (item: StacItem) => bool
       return false;
     }
     if (providers) {
-      const list = item.properties?.providers;
-      if (!Array.isArray(list)) return false;
-      if (
-        !list.some((p) =>
-          typeof p === "object" && p !== null && providers.has((p as { name?: string }).name!)
-        )
-      ) return false;
+      for (const name of providerNamesOf(item)) if (providers.has(name)) return true;
+      return false;
     }
     return true;
   };

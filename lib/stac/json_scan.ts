@@ -419,3 +419,54 @@ export function findName(
   }
   return -1;
 }
+
+/** Per byte: 1 for printable ASCII other than `"` and `\` (a string's bytes as they are). */
+export const PLAIN_ASCII: Uint8Array = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) if (c !== 0x22 && c !== 0x5c) PLAIN_ASCII[c] = 1;
+
+/**
+ * The index of the name the key at `b[i]` is, when the key is a string of
+ * printable ASCII without escapes (tried from `hint` on, as keys usually
+ * come in the same order item after item), else -1: one pass over the key,
+ * where {@linkcode scanString} then {@linkcode findName} take two. The key
+ * ends at `i + names[j].length + 2`.
+ *
+ * @example
+ * ```ts
+ * import { plainKeyIndex } from "./json_scan.ts";
+ * import { equal } from "node:assert/strict";
+ * const names = ["id", "bbox"].map((n) => new TextEncoder().encode(n));
+ * equal(plainKeyIndex(names, new TextEncoder().encode('"bbox":1'), 0, 0), 1);
+ * equal(plainKeyIndex(names, new TextEncoder().encode('"bbo\\x":1'), 0, 0), -1);
+ * ```
+ *
+ * @param names The names as UTF-8.
+ * @param b The line.
+ * @param i The index of the key's opening quote.
+ * @param hint Where to start looking.
+ * @returns The index or -1.
+ */
+export function plainKeyIndex(
+  names: readonly Uint8Array[],
+  b: Uint8Array,
+  i: number,
+  hint: number,
+): number {
+  if (b[i] !== 0x22) return -1;
+  const from = i + 1;
+  const m = names.length;
+  for (let t = 0; t < m; t++) {
+    let j = hint + t;
+    if (j >= m) j -= m;
+    const name = names[j]!;
+    const n = name.length;
+    if (b[from + n] !== 0x22) continue;
+    let k = 0;
+    for (; k < n; k++) {
+      const c = b[from + k]!;
+      if (c !== name[k] || PLAIN_ASCII[c] !== 1) break;
+    }
+    if (k === n) return j;
+  }
+  return -1;
+}

@@ -24,7 +24,10 @@ import {
   parseNdjsonLine,
 } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
-import { concatBytes } from "../bytes.ts";
+import { NdjsonBlocks } from "./ndjson_blocks.ts";
+
+/** Bytes read at a time: whole lines, straight into one buffer read into again. */
+const BLOCK_SIZE = 4 * 2 ** 20;
 
 /**
  * Input that can be read more than once (a file, or a pipe saved to one):
@@ -92,48 +95,12 @@ function filterOf(options: NdjsonToArrowOptions): ((item: StacItem) => boolean) 
   return filtering ? itemMatcher(f) : undefined;
 }
 
-/** NDJSON chunks cut into numbered lines (without their newline). */
-class NdjsonLines {
-  #carry: Uint8Array[] = [];
-  #line = 0;
-
-  /** Hands each whole line of `chunk` to `take`; keeps the rest for the next chunk. */
-  push(chunk: Uint8Array, take: (bytes: Uint8Array, line: number) => void): void {
-    let start = 0;
-    let nl = chunk.indexOf(0x0a);
-    if (this.#carry.length > 0) {
-      if (nl < 0) {
-        this.#carry.push(chunk);
-        return;
-      }
-      this.#carry.push(chunk.subarray(0, nl));
-      const line = concatBytes(this.#carry);
-      this.#carry = [];
-      take(line, ++this.#line);
-      start = nl + 1;
-      nl = chunk.indexOf(0x0a, start);
-    }
-    for (; nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-      take(chunk.subarray(start, nl), ++this.#line);
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.#carry.push(chunk.slice(start));
-  }
-
-  /** Hands the last line (without a newline after it) to `take`. */
-  end(take: (bytes: Uint8Array, line: number) => void): void {
-    if (this.#carry.length > 0) take(concatBytes(this.#carry), ++this.#line);
-    this.#carry = [];
-  }
-}
-
 class NdjsonBatchReader {
-  readonly #chunks: AsyncIterator<Uint8Array>;
+  readonly #blocks: NdjsonBlocks;
   readonly #size: number;
   readonly #source: string;
   readonly #keep: ((item: StacItem) => boolean) | undefined;
-  readonly #lines = new NdjsonLines();
-  readonly #take = (bytes: Uint8Array, line: number) => this.#takeLine(bytes, line);
+  #line = 0;
   #ended = false;
   #inference: ItemsSchemaInference | undefined;
   /** The first batch's lines (copied) and their numbers, until the schema is known. */
@@ -154,7 +121,7 @@ class NdjsonBatchReader {
     options: NdjsonToArrowOptions,
     encoder?: ItemsEncoder,
   ) {
-    this.#chunks = stream[Symbol.asyncIterator]();
+    this.#blocks = new NdjsonBlocks(stream, BLOCK_SIZE);
     this.#size = size;
     this.#source = options.source ?? "stdin";
     this.#keep = filterOf(options);
@@ -166,7 +133,7 @@ class NdjsonBatchReader {
 
   /** Reads until `batchSize` items (or the end) are there and returns their schema. */
   async inferSchema(): Promise<arrow.Schema> {
-    while (this.#inference && await this.#readChunk());
+    while (this.#inference && await this.#readBlock());
     if (this.#inference) this.#startBuilding();
     return this.#encoder!.schema;
   }
@@ -176,25 +143,31 @@ class NdjsonBatchReader {
       for (;;) {
         while (this.#done.length > 0) yield this.#done.shift()!;
         if (this.#ended) break;
-        await this.#readChunk();
+        await this.#readBlock();
       }
       const builder = this.#builder!;
       if (builder.length > 0) yield builder.finish();
     } finally {
       // Stopped early (an error, a consumer that left): the input is let go.
-      if (!this.#ended) await this.#chunks.return?.();
+      if (!this.#ended) await this.#blocks.cancel();
     }
   }
 
-  /** Takes the next chunk's whole lines; false at the end of the input. */
-  async #readChunk(): Promise<boolean> {
-    const next = await this.#chunks.next();
-    if (next.done) {
+  /** Takes the next block's lines; false at the end of the input. */
+  async #readBlock(): Promise<boolean> {
+    const block = await this.#blocks.next();
+    if (block === undefined) {
       this.#ended = true;
-      this.#lines.end(this.#take);
       return false;
     }
-    this.#lines.push(next.value, this.#take);
+    for (let start = 0; start < block.length;) {
+      let end = block.indexOf(0x0a, start);
+      if (end < 0) end = block.length;
+      this.#takeLine(block.subarray(start, end), ++this.#line);
+      start = end + 1;
+    }
+    // Every line is in the columns, parsed, or copied (the first batch's, held).
+    this.#blocks.recycle(block.buffer);
     return true;
   }
 

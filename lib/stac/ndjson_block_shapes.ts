@@ -9,6 +9,7 @@
  */
 import { ItemShapes, type PlainItemShapes } from "./item_shapes.ts";
 import { observeItemLine } from "./item_line_shapes.ts";
+import { confirmItemLine } from "./item_line_fit.ts";
 import { type ItemFilters, itemMatcher, parseNdjsonLine } from "./json_input.ts";
 import { StacInputError } from "./item.ts";
 
@@ -22,9 +23,9 @@ export interface NdjsonBlockOptions {
   filters?: ItemFilters | undefined;
 }
 
-/** The shapes of a block's items, or the first bad line (its text without the position). */
+/** The shapes of a block's items and its number of lines, or the first bad line (its text without the position). */
 export type NdjsonBlockShapes =
-  | { shapes: PlainItemShapes }
+  | { shapes: PlainItemShapes; lines: number }
   | { error: { line: number; message: string } };
 
 function filtering(f: ItemFilters | undefined): boolean {
@@ -57,6 +58,13 @@ export function observeNdjsonBlock(
   let line = options.firstLine;
   try {
     for (let start = 0; start < block.length; line++) {
+      if (keep === undefined) {
+        const end = confirmItemLine(shapes, block, start);
+        if (end >= 0) {
+          start = end + 1;
+          continue;
+        }
+      }
       let end = block.indexOf(0x0a, start);
       if (end < 0) end = block.length;
       const bytes = block.subarray(start, end);
@@ -73,5 +81,5 @@ export function observeNdjsonBlock(
       : error.message;
     return { error: { line: error.line, message } };
   }
-  return { shapes: shapes.toPlain() };
+  return { shapes: shapes.toPlain(), lines: line - options.firstLine };
 }

@@ -1,7 +1,8 @@
 /**
  * A worker that reads the shapes of NDJSON blocks (see
  * `ndjson_block_shapes.ts`): one message per block, `{ block, options }`,
- * answered in order with its `NdjsonBlockShapes`.
+ * answered in order with `{ result, block }`: its `NdjsonBlockShapes` and the
+ * block (moved back, to be read into again).
  *
  * @module
  */
@@ -13,7 +14,9 @@ import {
   observeNdjsonBlock,
 } from "./ndjson_block_shapes.ts";
 
-self.onmessage = (event: MessageEvent<{ block: Uint8Array; options: NdjsonBlockOptions }>) => {
+self.onmessage = (
+  event: MessageEvent<{ block: Uint8Array<ArrayBuffer>; options: NdjsonBlockOptions }>,
+) => {
   const { block, options } = event.data;
   let result: NdjsonBlockShapes | { failure: string };
   try {
@@ -21,7 +24,5 @@ self.onmessage = (event: MessageEvent<{ block: Uint8Array; options: NdjsonBlockO
   } catch (error) {
     result = { failure: error instanceof Error ? error.message : String(error) };
   }
-  // Freed now, not whenever garbage collection gets to it.
-  (block.buffer as ArrayBuffer).transfer(0);
-  self.postMessage(result);
+  self.postMessage({ result, block }, [block.buffer]);
 };

@@ -1,11 +1,11 @@
 /**
  * The schema of every item of an NDJSON stream, before its first record
  * batch is made: the first of the two reads of a file. The stream is cut into
- * blocks of whole lines; every other block is read by a worker while this
- * thread reads the others (the process that takes the batches has nothing to
- * do yet, so the second core is free), and the blocks' shapes are joined in
- * order, so the schema (also its column order) is the one a single read
- * gives. Where no worker can be started, this thread reads every block.
+ * blocks of whole lines, read by workers (one a core: the process that takes
+ * the batches has nothing to do yet) while this thread reads the file, its
+ * reads going on meanwhile. The blocks' shapes are joined in order, so the
+ * schema (also its column order) is the one a single read gives. Where no
+ * worker can be started, this thread reads every block.
  *
  * @module
  */
@@ -17,24 +17,10 @@ import {
 } from "./ndjson_block_shapes.ts";
 import type { ItemFilters } from "./json_input.ts";
 import { StacInputError } from "./item.ts";
+import { NdjsonBlocks } from "./ndjson_blocks.ts";
 
-/** The pieces copied into a new array of its own (which can then be freed or moved). */
-function ownBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let length = 0;
-  for (const p of parts) length += p.byteLength;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
-/** Frees a block's memory now (not whenever garbage collection gets to it). */
-function free(block: Uint8Array<ArrayBuffer>): void {
-  block.buffer.transfer(0);
-}
+/** Block results not yet joined, at most (this thread's are small: shapes only). */
+const MAX_PENDING_BLOCKS = 8;
 
 /** Options of {@linkcode ndjsonItemsEncoder}. */
 export interface NdjsonSchemaOptions {
@@ -44,26 +30,35 @@ export interface NdjsonSchemaOptions {
   filters?: ItemFilters;
   /** Bytes per block of lines. @default 4194304 */
   blockSize?: number;
-  /** Read every other block in a worker. @default true */
+  /** Let workers read the blocks (after the first). @default true */
   worker?: boolean;
 }
 
-/** Blocks handed out and not yet joined, at most. */
-const MAX_PENDING_BLOCKS = 3;
+/** Blocks a worker holds at most: one it reads, one waiting. */
+const WORKER_BLOCKS = 2;
 
-/** A worker reading blocks, or this thread where none starts (same results either way). */
-class BlockReader {
+/** Workers reading blocks at most (one a core; this thread reads the file). */
+const MAX_WORKERS = 4;
+
+/** A worker reading blocks, or none where it does not start (this thread reads them then). */
+class BlockWorker {
   #worker: Worker | undefined;
   /** The worker answered once: it runs, blocks are moved to it rather than copied. */
   #running = false;
   readonly #waiting: {
     /** The block, kept here until the worker is known to run. */
     block: Uint8Array<ArrayBuffer> | undefined;
-    options: NdjsonBlockOptions;
     resolve: (result: NdjsonBlockShapes) => void;
   }[] = [];
 
-  constructor() {
+  /**
+   * @param options What every block is read with.
+   * @param recycle Takes back the buffer of a block read.
+   */
+  constructor(
+    readonly options: NdjsonBlockOptions,
+    readonly recycle: (buffer: ArrayBuffer) => void,
+  ) {
     const url = new URL("./ndjson_block_worker.ts", import.meta.url);
     try {
       // A build that left the module out (deno compile without --include) reads here,
@@ -73,15 +68,18 @@ class BlockReader {
     } catch {
       return;
     }
-    this.#worker.onmessage = (event: MessageEvent<NdjsonBlockShapes | { failure: string }>) => {
+    this.#worker.onmessage = (
+      event: MessageEvent<
+        { result: NdjsonBlockShapes | { failure: string }; block: Uint8Array<ArrayBuffer> }
+      >,
+    ) => {
       this.#running = true;
       const next = this.#waiting.shift();
       if (!next) return;
-      if (next.block) free(next.block);
+      const { result, block } = event.data;
+      this.recycle((next.block ?? block).buffer);
       // An unexpected failure in the worker (a bug): its message is the error.
-      if ("failure" in event.data) {
-        next.resolve({ error: { line: next.options.firstLine, message: event.data.failure } });
-      } else next.resolve(event.data);
+      next.resolve("failure" in result ? { error: { line: 1, message: result.failure } } : result);
     };
     this.#worker.onerror = (event) => {
       // The worker could not start (e.g. a build without its module): this
@@ -91,28 +89,34 @@ class BlockReader {
       for (const next of this.#waiting.splice(0)) {
         next.resolve(
           next.block
-            ? observeNdjsonBlock(next.block, next.options)
-            : { error: { line: next.options.firstLine, message: "The block reader stopped" } },
+            ? observeNdjsonBlock(next.block, this.options)
+            : { error: { line: 1, message: "The block reader stopped" } },
         );
       }
     };
   }
 
-  /** The block's shapes; the block is taken (moved to the worker, or freed once read). */
-  read(block: Uint8Array<ArrayBuffer>, options: NdjsonBlockOptions): Promise<NdjsonBlockShapes> {
-    const worker = this.#worker;
-    if (!worker) {
-      const result = observeNdjsonBlock(block, options);
-      free(block);
-      return Promise.resolve(result);
-    }
+  /** Whether the worker runs (or may). */
+  get available(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  /** Blocks handed to the worker and not read yet. */
+  get held(): number {
+    return this.#waiting.length;
+  }
+
+  /** The block's shapes; the block is taken. */
+  read(block: Uint8Array<ArrayBuffer>): Promise<NdjsonBlockShapes> {
+    const worker = this.#worker!;
+    const options = this.options;
     return new Promise((resolve) => {
       if (this.#running) {
-        this.#waiting.push({ block: undefined, options, resolve });
+        this.#waiting.push({ block: undefined, resolve });
         worker.postMessage({ block, options }, [block.buffer]);
       } else {
         // Copied until the worker is known to run: read here should it not start.
-        this.#waiting.push({ block, options, resolve });
+        this.#waiting.push({ block, resolve });
         worker.postMessage({ block, options });
       }
     });
@@ -124,45 +128,11 @@ class BlockReader {
   }
 }
 
-/** The number of lines in a block (the last may lack its newline). */
-function linesIn(block: Uint8Array): number {
-  let lines = 0;
-  for (let at = block.indexOf(0x0a); at >= 0; at = block.indexOf(0x0a, at + 1)) lines++;
-  return block.length > 0 && block[block.length - 1] !== 0x0a ? lines + 1 : lines;
-}
-
-/** Cuts byte chunks into blocks of whole lines of about `size` bytes. */
-class BlockCutter {
-  #chunks: Uint8Array[] = [];
-  #bytes = 0;
-
-  constructor(readonly size: number) {}
-
-  /** Takes a chunk; a block when enough whole lines are there. */
-  push(chunk: Uint8Array): Uint8Array<ArrayBuffer> | undefined {
-    this.#chunks.push(chunk);
-    this.#bytes += chunk.length;
-    if (this.#bytes < this.size) return undefined;
-    const chunks = this.#chunks;
-    for (let k = chunks.length - 1; k >= 0; k--) {
-      const nl = chunks[k]!.lastIndexOf(0x0a);
-      if (nl < 0) continue;
-      const block = ownBytes([...chunks.slice(0, k), chunks[k]!.subarray(0, nl + 1)]);
-      this.#chunks = [chunks[k]!.subarray(nl + 1), ...chunks.slice(k + 1)];
-      this.#bytes -= block.length;
-      return block;
-    }
-    // One line longer than a block: read on.
-    return undefined;
-  }
-
-  /** The last block (what is left), if any. */
-  end(): Uint8Array<ArrayBuffer> | undefined {
-    const rest = this.#bytes > 0 ? ownBytes(this.#chunks) : undefined;
-    this.#chunks = [];
-    this.#bytes = 0;
-    return rest;
-  }
+/** The running worker holding the fewest blocks; undefined when none runs. */
+function leastBusy(workers: readonly BlockWorker[] | undefined): BlockWorker | undefined {
+  let best: BlockWorker | undefined;
+  for (const w of workers ?? []) if (w.available && (!best || w.held < best.held)) best = w;
+  return best;
 }
 
 /**
@@ -192,41 +162,48 @@ export async function ndjsonItemsEncoder(
   options: NdjsonSchemaOptions = {},
 ): Promise<ItemsEncoder> {
   const source = options.source ?? "stdin";
-  const cutter = new BlockCutter(options.blockSize ?? 4 * 2 ** 20);
+  const blocks = new NdjsonBlocks(stream, options.blockSize ?? 4 * 2 ** 20);
   const inference = new ItemsSchemaInference();
+  /** Each block's result, in order, until joined. */
   const pending: Promise<NdjsonBlockShapes>[] = [];
-  let reader: BlockReader | undefined;
-  let blocks = 0;
-  let nextLine = 1;
+  const blockOptions = { source, firstLine: 1, filters: options.filters };
+  let workers: BlockWorker[] | undefined;
+  let firstLine = 1;
   const join = (result: NdjsonBlockShapes) => {
     if ("error" in result) {
-      throw new StacInputError(result.error.message, { source, line: result.error.line });
+      const line = firstLine + result.error.line - 1;
+      throw new StacInputError(result.error.message, { source, line });
     }
     inference.observeShapes(result.shapes);
-  };
-  const read = async (block: Uint8Array<ArrayBuffer>) => {
-    const blockOptions = { source, firstLine: nextLine, filters: options.filters };
-    nextLine += linesIn(block);
-    // The first block here (small inputs never start a worker), then every other one there.
-    if (blocks++ % 2 === 1 && options.worker !== false) {
-      reader ??= new BlockReader();
-      pending.push(reader.read(block, blockOptions));
-    } else {
-      pending.push(Promise.resolve(observeNdjsonBlock(block, blockOptions)));
-      free(block);
-    }
-    while (pending.length >= MAX_PENDING_BLOCKS) join(await pending.shift()!);
+    firstLine += result.lines;
   };
   try {
-    for await (const chunk of stream) {
-      const block = cutter.push(chunk);
-      if (block) await read(block);
+    for (let block = await blocks.next(), n = 0; block; block = await blocks.next(), n++) {
+      // The first block here (small inputs start no worker); then the workers,
+      // this thread only reading the file (its reads go on while it waits).
+      if (n > 0 && options.worker !== false && workers === undefined) {
+        const count = Math.max(1, Math.min(navigator.hardwareConcurrency, MAX_WORKERS));
+        const recycle = (buffer: ArrayBuffer) => blocks.recycle(buffer);
+        workers = Array.from({ length: count }, () => new BlockWorker(blockOptions, recycle));
+      }
+      let worker = leastBusy(workers);
+      while (worker !== undefined && worker.held >= WORKER_BLOCKS) {
+        join(await pending.shift()!);
+        worker = leastBusy(workers);
+      }
+      if (worker) pending.push(worker.read(block));
+      else {
+        pending.push(Promise.resolve(observeNdjsonBlock(block, blockOptions)));
+        blocks.recycle(block.buffer);
+      }
+      while (pending.length > MAX_PENDING_BLOCKS) join(await pending.shift()!);
     }
-    const last = cutter.end();
-    if (last) await read(last);
     while (pending.length > 0) join(await pending.shift()!);
+  } catch (error) {
+    await blocks.cancel(error);
+    throw error;
   } finally {
-    reader?.close();
+    for (const worker of workers ?? []) worker.close();
   }
   return inference.encoder({ complete: true });
 }

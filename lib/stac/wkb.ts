@@ -473,7 +473,9 @@ export function lastGeometryWkb(): Uint8Array {
 /** Reads the array at `b[i]`, `depth` arrays deep: a position or an array of arrays. */
 function readCoordinates(b: Uint8Array, i: number, depth: number): number {
   if (depth > 4) return -1;
-  i = skipWhitespace(b, i + 1);
+  // Minified JSON has no whitespace: a byte above a space is taken as it is.
+  i++;
+  if (b[i]! <= 0x20) i = skipWhitespace(b, i);
   if (b[i] === 0x5b) {
     if (countCount === counts.length) {
       const grown = new Int32Array(counts.length * 2);
@@ -486,10 +488,11 @@ function readCoordinates(b: Uint8Array, i: number, depth: number): number {
       i = readCoordinates(b, i, depth + 1);
       if (i < 0) return -1;
       n++;
-      i = skipWhitespace(b, i);
+      if (b[i]! <= 0x20) i = skipWhitespace(b, i);
       if (b[i] === 0x5d) break;
       if (b[i] !== 0x2c) return -1;
-      i = skipWhitespace(b, i + 1);
+      i++;
+      if (b[i]! <= 0x20) i = skipWhitespace(b, i);
       if (b[i] !== 0x5b) return -1;
     }
     counts[slot] = n;
@@ -503,10 +506,11 @@ function readCoordinates(b: Uint8Array, i: number, depth: number): number {
       i = scanNumberKind(b, i);
       if (i < 0) return -1;
       n++;
-      i = skipWhitespace(b, i);
+      if (b[i]! <= 0x20) i = skipWhitespace(b, i);
       if (b[i] === 0x5d) break;
       if (b[i] !== 0x2c) return -1;
-      i = skipWhitespace(b, i + 1);
+      i++;
+      if (b[i]! <= 0x20) i = skipWhitespace(b, i);
       continue;
     }
     i = scanNumber(b, i);
@@ -518,10 +522,11 @@ function readCoordinates(b: Uint8Array, i: number, depth: number): number {
     }
     coords[coordCount++] = numberValue;
     n++;
-    i = skipWhitespace(b, i);
+    if (b[i]! <= 0x20) i = skipWhitespace(b, i);
     if (b[i] === 0x5d) break;
     if (b[i] !== 0x2c) return -1;
-    i = skipWhitespace(b, i + 1);
+    i++;
+    if (b[i]! <= 0x20) i = skipWhitespace(b, i);
   }
   if (dimension === 0) {
     if (n !== 2 && n !== 3) return -1;
