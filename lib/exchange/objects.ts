@@ -422,26 +422,15 @@ function fileTask(
  * @param options Workers, budget, retries, signal.
  * @returns What was written.
  */
-export async function downloadManifest(
+export function downloadManifest(
   store: ObjectStore,
   manifestKey: string,
   outputDir: string,
   options: ExchangeOptions = {},
 ): Promise<DownloadReport> {
-  const io = resolveExchangeOptions(options);
-  const staging = new Staging(outputDir);
-  const stagingStore = new FileStore({ root: staging.dir });
-  const report: DownloadReport = {
-    output_dir: staging.output,
-    objects: 0,
-    bytes: 0,
-    files: 0,
-    shards: 0,
-  };
-  try {
-    await staging.open();
+  return stagedDownload(store, outputDir, options, (staging, stagingStore, io) => {
     const shards: ShardEntry[] = [];
-    const tasks = async function* () {
+    const files = async function* () {
       for await (const entry of readManifest(store, manifestKey, io.pipeline)) {
         if (isShardEntry(entry)) shards.push(entry);
         else if (isFileEntry(entry)) {
@@ -449,30 +438,9 @@ export async function downloadManifest(
         }
       }
     };
-    const files = await copyFiles(tasks(), io.pipeline);
-    report.files = files.objects;
-    report.objects += files.objects;
-    report.bytes += files.bytes;
-    for await (
-      const done of pooledMap(
-        io.maxWorkers,
-        shards,
-        (shard) => extractShard(store, shard, staging, io.pipeline),
-        {
-          signal: io.signal,
-        },
-      )
-    ) {
-      report.shards++;
-      report.objects += done.objects;
-      report.bytes += done.bytes;
-    }
-    await staging.commit();
-  } catch (error) {
-    await staging.discard();
-    throw error;
-  }
-  return report;
+    // The shards are known once the manifest has been read, i.e. after the files.
+    return Promise.resolve({ files: files(), shards: () => shards.map((entry) => ({ entry })) });
+  });
 }
 
 /**
@@ -487,22 +455,12 @@ export async function downloadManifest(
  * @param options Workers, budget, retries, signal.
  * @returns What was written.
  */
-export async function downloadObjects(
+export function downloadObjects(
   store: ObjectStore,
   keys: Iterable<string>,
   outputDir: string,
   options: ExchangeOptions = {},
 ): Promise<DownloadReport> {
-  const io = resolveExchangeOptions(options);
-  const staging = new Staging(outputDir);
-  const stagingStore = new FileStore({ root: staging.dir });
-  const report: DownloadReport = {
-    output_dir: staging.output,
-    objects: 0,
-    bytes: 0,
-    files: 0,
-    shards: 0,
-  };
   const plain: string[] = [];
   const byArchive = new Map<string, Map<string, string>>();
   for (const key of keys) {
@@ -515,8 +473,7 @@ export async function downloadObjects(
     members.set(virtual.memberPath, virtual.memberPath);
     byArchive.set(virtual.archiveKey, members);
   }
-  try {
-    await staging.open();
+  return stagedDownload(store, outputDir, options, async (staging, stagingStore, io) => {
     for (const [archiveKey, members] of byArchive) {
       try {
         await store.head(archiveKey, { signal: io.signal });
@@ -527,19 +484,58 @@ export async function downloadObjects(
         for (const member of members.keys()) plain.push(`${archiveKey}#${member}`);
       }
     }
-    const tasks = plain.map((key) =>
-      fileTask(store, { kind: "file", key }, stagingStore, staging.claim(key, key))
-    );
-    const files = await copyFiles(tasks, io.pipeline);
-    report.files = files.objects;
-    report.objects += files.objects;
-    report.bytes += files.bytes;
+    return {
+      files: plain.map((key) =>
+        fileTask(store, { kind: "file", key }, stagingStore, staging.claim(key, key))
+      ),
+      shards: () =>
+        [...byArchive].map(([archiveKey, members]) => ({
+          entry: shardEntryForKey(archiveKey),
+          members,
+        })),
+    };
+  });
+}
+
+interface DownloadPlan {
+  files: AsyncIterable<TransferTask> | Iterable<TransferTask>;
+  /** Called once the files are in: the archives to extract, with the members wanted. */
+  shards: () => { entry: ShardEntry; members?: Map<string, string> }[];
+}
+
+/** Stages a download inside `outputDir` and moves it into place only when all of it arrived. */
+async function stagedDownload(
+  store: ObjectStore,
+  outputDir: string,
+  options: ExchangeOptions,
+  plan: (
+    staging: Staging,
+    stagingStore: FileStore,
+    io: ReturnType<typeof resolveExchangeOptions>,
+  ) => Promise<DownloadPlan>,
+): Promise<DownloadReport> {
+  const io = resolveExchangeOptions(options);
+  const staging = new Staging(outputDir);
+  const stagingStore = new FileStore({ root: staging.dir });
+  const report: DownloadReport = {
+    output_dir: staging.output,
+    objects: 0,
+    bytes: 0,
+    files: 0,
+    shards: 0,
+  };
+  try {
+    await staging.open();
+    const { files, shards } = await plan(staging, stagingStore, io);
+    const copied = await copyFiles(files, io.pipeline);
+    report.files = copied.objects;
+    report.objects += copied.objects;
+    report.bytes += copied.bytes;
     for await (
       const done of pooledMap(
         io.maxWorkers,
-        [...byArchive],
-        ([archiveKey, members]) =>
-          extractShard(store, shardEntryForKey(archiveKey), staging, io.pipeline, members),
+        shards(),
+        ({ entry, members }) => extractShard(store, entry, staging, io.pipeline, members),
         { signal: io.signal },
       )
     ) {
