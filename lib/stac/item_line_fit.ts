@@ -13,35 +13,25 @@
  * @module
  */
 import { checkGeometryJson } from "./wkb.ts";
-import { DATETIME_PROPERTIES } from "./item_members.ts";
+import {
+  DATETIME_PROPERTIES,
+  FEATURE_JSON,
+  TOP_ASSETS,
+  TOP_BBOX,
+  TOP_COLLECTION,
+  TOP_GEOMETRY,
+  TOP_ID,
+  TOP_KEYS,
+  TOP_LINKS,
+  TOP_PROPERTIES,
+  TOP_STAC_VERSION,
+  TOP_TYPE,
+} from "./item_members.ts";
 import type { ItemShapes } from "./item_shapes.ts";
 import { STRING_SHAPE, type StructShape, type ValueShape } from "./value_shape.ts";
 
-const TOP_KEYS = [
-  "type",
-  "properties",
-  "id",
-  "geometry",
-  "bbox",
-  "stac_version",
-  "collection",
-  "stac_extensions",
-  "links",
-  "assets",
-].map((name) => new TextEncoder().encode(name));
-const TYPE = 0;
-const PROPERTIES = 1;
-const ID = 2;
-const GEOMETRY = 3;
-const BBOX = 4;
-const STAC_VERSION = 5;
-const COLLECTION = 6;
-const LINKS = 8;
-const ASSETS = 9;
 /** Each of the top keys read in the line, as a bit. */
-const REQUIRED = (1 << TYPE) | (1 << PROPERTIES) | (1 << ID) | (1 << GEOMETRY);
-
-const FEATURE = new TextEncoder().encode('"Feature"');
+const REQUIRED = (1 << TOP_TYPE) | (1 << TOP_PROPERTIES) | (1 << TOP_ID) | (1 << TOP_GEOMETRY);
 
 /** Deeper values are left to `observeItemLine`. */
 const MAX_DEPTH = 64;
@@ -127,21 +117,21 @@ export function confirmItemLine(shapes: ItemShapes, b: Uint8Array, start: number
     if (b[i] !== 0x3a) return -1;
     i = skipSpace(b, i + 1);
     switch (key) {
-      case TYPE:
-        for (let k = 0; k < FEATURE.length; k++) if (b[i + k] !== FEATURE[k]) return -1;
-        i += FEATURE.length;
+      case TOP_TYPE:
+        for (let k = 0; k < FEATURE_JSON.length; k++) if (b[i + k] !== FEATURE_JSON[k]) return -1;
+        i += FEATURE_JSON.length;
         break;
-      case ID:
+      case TOP_ID:
         i = b[i + 1] !== 0x22 ? skipString(b, i) : -1;
         break;
-      case STAC_VERSION:
-      case COLLECTION:
+      case TOP_STAC_VERSION:
+      case TOP_COLLECTION:
         i = isNull(b, i) ? i + 4 : skipString(b, i);
         break;
-      case GEOMETRY:
+      case TOP_GEOMETRY:
         i = isNull(b, i) ? i + 4 : checkGeometryJson(b, i);
         break;
-      case BBOX:
+      case TOP_BBOX:
         if (isNull(b, i)) i += 4;
         else {
           const end = skipBbox(b, i);
@@ -150,16 +140,16 @@ export function confirmItemLine(shapes: ItemShapes, b: Uint8Array, start: number
           i = end;
         }
         break;
-      case PROPERTIES:
+      case TOP_PROPERTIES:
         i = b[i] === 0x7b ? fitProperties(shapes.properties, b, i, stamp) : -1;
         break;
       case -1:
         i = fit(undefined, b, i, 0);
         break;
-      case LINKS:
+      case TOP_LINKS:
         i = b[i] === 0x5b ? fit(shapes.core.fields[1], b, i, 0) : -1;
         break;
-      case ASSETS:
+      case TOP_ASSETS:
         i = b[i] === 0x7b ? fit(shapes.core.fields[2], b, i, 0) : -1;
         break;
       default:

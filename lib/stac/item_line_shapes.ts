@@ -23,7 +23,22 @@ import {
   stringFlags,
 } from "./json_scan.ts";
 import { checkGeometryJson } from "./wkb.ts";
-import { DATETIME_PROPERTIES, NOT_PROPERTY_COLUMNS } from "./item_members.ts";
+import {
+  DATETIME_PROPERTIES,
+  FEATURE_JSON,
+  NOT_PROPERTY_COLUMNS,
+  TOP_ASSETS,
+  TOP_BBOX,
+  TOP_COLLECTION,
+  TOP_GEOMETRY,
+  TOP_ID,
+  TOP_KEYS,
+  TOP_LINKS,
+  TOP_PROPERTIES,
+  TOP_STAC_EXTENSIONS,
+  TOP_STAC_VERSION,
+  TOP_TYPE,
+} from "./item_members.ts";
 import type { ItemShapes } from "./item_shapes.ts";
 import {
   BOOL_SHAPE,
@@ -37,31 +52,6 @@ import {
   structShape,
   type ValueShape,
 } from "./value_shape.ts";
-
-const TOP_KEYS = [
-  "type",
-  "properties",
-  "id",
-  "geometry",
-  "bbox",
-  "stac_version",
-  "collection",
-  "stac_extensions",
-  "links",
-  "assets",
-].map((name) => new TextEncoder().encode(name));
-const TYPE = 0;
-const PROPERTIES = 1;
-const ID = 2;
-const GEOMETRY = 3;
-const BBOX = 4;
-const STAC_VERSION = 5;
-const COLLECTION = 6;
-const STAC_EXTENSIONS = 7;
-const LINKS = 8;
-const ASSETS = 9;
-
-const FEATURE = new TextEncoder().encode('"Feature"');
 
 /**
  * Values nested deeper than this are left to `JSON.parse` (the readers here
@@ -139,8 +129,9 @@ export function observeItemLine(shapes: ItemShapes, b: Uint8Array): boolean {
   }
   if (skipWhitespace(b, i + 1) !== b.length) return false;
   if (
-    topStamps[TYPE] !== stamp || topStamps[PROPERTIES] !== stamp || topStamps[ID] !== stamp ||
-    topStamps[GEOMETRY] !== stamp
+    topStamps[TOP_TYPE] !== stamp || topStamps[TOP_PROPERTIES] !== stamp ||
+    topStamps[TOP_ID] !== stamp ||
+    topStamps[TOP_GEOMETRY] !== stamp
   ) return false;
   if (lineNeedsOverflow) shapes.needsOverflow = true;
   if (lineHasZ) shapes.hasZ = true;
@@ -176,26 +167,26 @@ function readTopValue(
   stamp: number,
 ): number {
   switch (key) {
-    case TYPE:
-      for (let k = 0; k < FEATURE.length; k++) if (b[i + k] !== FEATURE[k]) return -1;
-      return i + FEATURE.length;
-    case ID:
+    case TOP_TYPE:
+      for (let k = 0; k < FEATURE_JSON.length; k++) if (b[i + k] !== FEATURE_JSON[k]) return -1;
+      return i + FEATURE_JSON.length;
+    case TOP_ID:
       return b[i] === 0x22 && b[i + 1] !== 0x22 ? readString(b, i) : -1;
-    case STAC_VERSION:
-    case COLLECTION:
+    case TOP_STAC_VERSION:
+    case TOP_COLLECTION:
       return isNull(b, i) ? i + 4 : b[i] === 0x22 ? readString(b, i) : -1;
-    case GEOMETRY:
+    case TOP_GEOMETRY:
       return isNull(b, i) ? i + 4 : checkGeometryJson(b, i);
-    case BBOX:
+    case TOP_BBOX:
       return isNull(b, i) ? i + 4 : readBbox(b, i);
-    case PROPERTIES:
+    case TOP_PROPERTIES:
       return b[i] === 0x7b ? readProperties(shapes, b, i, stamp) : -1;
     default: {
-      if (key === LINKS && b[i] !== 0x5b) return -1;
-      if (key === ASSETS && b[i] !== 0x7b) return -1;
+      if (key === TOP_LINKS && b[i] !== 0x5b) return -1;
+      if (key === TOP_ASSETS && b[i] !== 0x7b) return -1;
       // `ItemShapes.core` holds stac_extensions, links and assets in this order.
       const core = shapes.core;
-      const j = key - STAC_EXTENSIONS;
+      const j = key - TOP_STAC_EXTENSIONS;
       const shape = core.fields[j]!;
       const widened = widen(shape, b, i, 0);
       if (widened !== shape) core.fields[j] = widened;

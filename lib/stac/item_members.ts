@@ -59,3 +59,33 @@ export const DATETIME_PROPERTIES: ReadonlySet<string> = new Set([
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
+
+/**
+ * The item's top-level members the byte readers of a line know, as UTF-8,
+ * each at the index the `TOP_*` constants name.
+ */
+export const TOP_KEYS: readonly Uint8Array[] = [
+  "type",
+  "properties",
+  "id",
+  "geometry",
+  "bbox",
+  "stac_version",
+  "collection",
+  "stac_extensions",
+  "links",
+  "assets",
+].map((name) => new TextEncoder().encode(name));
+export const TOP_TYPE = 0;
+export const TOP_PROPERTIES = 1;
+export const TOP_ID = 2;
+export const TOP_GEOMETRY = 3;
+export const TOP_BBOX = 4;
+export const TOP_STAC_VERSION = 5;
+export const TOP_COLLECTION = 6;
+export const TOP_STAC_EXTENSIONS = 7;
+export const TOP_LINKS = 8;
+export const TOP_ASSETS = 9;
+
+/** `"Feature"` with its quotes, as UTF-8: the only `type` an item has. */
+export const FEATURE_JSON: Uint8Array = new TextEncoder().encode('"Feature"');
