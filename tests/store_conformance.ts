@@ -5,8 +5,9 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { getBytes, listAll, putBytes, readAll } from "../lib/stores/ext.ts";
-import { NotFoundError } from "../lib/stores/errors.ts";
-import type { ObjectStore } from "../lib/stores/store.ts";
+import { ConflictError, NotFoundError, NotSupportedError } from "../lib/stores/errors.ts";
+import { isConditionalPutter, type ObjectStore } from "../lib/stores/store.ts";
+import { streamOf } from "../lib/stores/ext.ts";
 
 /** What a driver's test passes in. */
 export interface ConformanceOptions {
@@ -201,6 +202,36 @@ export function runStoreConformance(options: ConformanceOptions): void {
       const final = await getBytes(store, `${p}c/same`);
       ok(bodies.some((b) => b.byteLength === final.byteLength && deepEqualBytes(b, final)));
     }],
+    [
+      "create-only put: an existing key is refused; of concurrent creators one wins where the store says its create is exclusive",
+      async (store, p) => {
+        if (!isConditionalPutter(store)) return;
+        const create = (key: string, body: string) =>
+          store.putIf(key, streamOf(text(body)), { ifNoneMatch: "*" }, { size: text(body).length });
+        try {
+          await create(`${p}cond/one`, "first");
+        } catch (error) {
+          ok(error instanceof NotSupportedError, String(error));
+          await rejects(store.head(`${p}cond/one`), NotFoundError);
+          return;
+        }
+        await rejects(create(`${p}cond/one`, "second"), ConflictError);
+        equal(new TextDecoder().decode(await getBytes(store, `${p}cond/one`)), "first");
+        if (!store.exclusiveCreate) return;
+        for (let round = 0; round < 3; round++) {
+          const key = `${p}cond/race-${round}`;
+          const outcomes = await Promise.allSettled(
+            Array.from({ length: 8 }, (_, i) => create(key, `writer-${i}`)),
+          );
+          const won = outcomes.flatMap((o, i) => o.status === "fulfilled" ? [i] : []);
+          equal(won.length, 1, `round ${round}: ${won.length} creators won`);
+          for (const o of outcomes) {
+            if (o.status === "rejected") ok(o.reason instanceof ConflictError, String(o.reason));
+          }
+          equal(new TextDecoder().decode(await getBytes(store, key)), `writer-${won[0]}`);
+        }
+      },
+    ],
     ["failed upload leaves nothing at the key", async (store, p) => {
       const failing = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -220,6 +251,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
       (!writable &&
           [
             "concurrent puts: distinct keys all land, one key ends whole",
+            "create-only put: an existing key is refused; of concurrent creators one wins where the store says its create is exclusive",
             "failed upload leaves nothing at the key",
             "delete removes, and deleting a missing key is fine",
           ]

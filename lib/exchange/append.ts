@@ -10,14 +10,15 @@
  *    new root only if the ETag is unchanged (or only if no root exists yet),
  *    and start again on a conflict.
  * 2. **Pending references and a lock** where it does not (native Swift has
- *    no `If-Match`; Swift's s3api answers 501 to conditional PUTs, detected
- *    on the first try): the appender first publishes its references as a
+ *    no `If-Match`, and its `If-None-Match: *` lets concurrent creators all
+ *    succeed; Swift's s3api answers 501 to conditional PUTs, detected on the
+ *    first try): the appender first publishes its references as a
  *    uniquely named object under `<dir of root>/manifests/<root name>.pending/`
  *    (a one-line-per-ref manifest). From then on they are never lost: ferry's
  *    readers read the root *and* the pending objects. Then it takes the
  *    root's lock (`root_lock.ts`: a create-only lock object where the store
- *    has `If-None-Match: *`, as native Swift does; a listing-based one where
- *    it has none) and merges: its own references and every pending object
+ *    decides `If-None-Match: *` atomically; a listing-based one elsewhere,
+ *    native Swift included) and merges: its own references and every pending object
  *    listed go into the root (references already there are not added
  *    twice), the root is written, read back, and only the pending objects
  *    whose references the root is seen to hold are deleted.
@@ -167,7 +168,10 @@ export async function appendRefs(
   const refs: ManifestRefEntry[] = refKeys.map((key) => ({ kind: "manifest_ref", key }));
   const mode = options.rootUpdate ?? "auto";
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
-  if (mode !== "lock" && isConditionalPutter(store) && !refusesIfMatch.has(store)) {
+  if (
+    mode !== "lock" && isConditionalPutter(store) && store.exclusiveCreate &&
+    !refusesIfMatch.has(store)
+  ) {
     try {
       return await compareAndSwap(store, rootKey, refs, io, deadline);
     } catch (error) {
@@ -291,11 +295,15 @@ async function mergePending(
       contentType: "application/x-ndjson",
       condition,
     }, io);
-  if (exists || !isConditionalPutter(store) || refusesIfNoneMatch.has(store)) {
+  if (
+    exists || !isConditionalPutter(store) || !store.exclusiveCreate ||
+    refusesIfNoneMatch.has(store)
+  ) {
+    // Where no appender creates the root by compare-and-swap, only lock holders write it.
     await write();
   } else {
     // Created only if still absent: an appender creating the root by compare-and-swap
-    // (Swift has If-None-Match, not If-Match) is not overwritten.
+    // (a store with an exclusive If-None-Match but no If-Match) is not overwritten.
     try {
       await write({ ifNoneMatch: "*" });
     } catch (error) {
@@ -310,9 +318,16 @@ async function mergePending(
   // Delete only what the root is seen to hold: where the lock rests on a
   // listing, a write that raced ours may have replaced the root.
   const inRoot = new Set<string>();
-  const { stream } = await getVerified(store, rootKey, {}, io);
-  for await (const entry of parseEntries(stream, { source: rootKey })) {
-    if (isManifestRef(entry)) inRoot.add(entry.key);
+  try {
+    const { stream } = await getVerified(store, rootKey, {}, io);
+    for await (const entry of parseEntries(stream, { source: rootKey })) {
+      if (isManifestRef(entry)) inRoot.add(entry.key);
+    }
+  } catch (error) {
+    // Not readable back just now (Swift may answer 404 while an overwrite lands): keep
+    // every pending object; the next round reads the root again.
+    if (error instanceof NotFoundError) return;
+    throw error;
   }
   const keys = pending.filter((p) => p.refs.every((ref) => inRoot.has(ref.key))).map((p) => p.key);
   if (keys.length === 0) return;

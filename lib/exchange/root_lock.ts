@@ -2,16 +2,20 @@
  * A lock on one root manifest for stores without compare-and-swap of an
  * existing object (native Swift, S3 servers that refuse conditional PUTs).
  *
- * **Create-only put**, where the store has one (native Swift's
- * `If-None-Match: *`, files, memory): the lock is one object,
+ * **Create-only put**, where the store decides one atomically (S3 with
+ * conditional writes, files, memory): the lock is one object,
  * `<dir of root>/manifests/<root name>.lock/held`, and whoever creates it
  * holds it; the server decides, so two contenders can never both win. A
- * holder that crashed leaves it behind: once it is older than twice the
- * lease (by its Last-Modified against this process's clock, so clocks may
- * be a lease apart) it is deleted and the next round takes it.
+ * create retried after a lost answer finds the object holding its own
+ * token and holds the lock. A holder that crashed leaves it behind: once it
+ * is older than twice the lease (by its Last-Modified against this
+ * process's clock, so clocks may be a lease apart) it is deleted and the
+ * next round takes it.
  *
  * **Listing**, where the store has no create-only put (Swift's s3api
- * answers 501): built only from puts, deletes and a listing. A contender writes a uniquely named candidate object
+ * answers 501) or one that is not exclusive (native Swift checks
+ * `If-None-Match: *` when a PUT starts: concurrent creators may all
+ * succeed): built only from puts, deletes and a listing. A contender writes a uniquely named candidate object
  * under `<dir of root>/manifests/<root name>.lock/`, then lists that prefix.
  * It holds the lock when no other live candidate is listed; otherwise it
  * deletes its candidate and tries again later. Two contenders cannot both
@@ -31,6 +35,7 @@ import {
   ConflictError,
   headOrUndefined,
   isConditionalPutter,
+  NotFoundError,
   NotSupportedError,
   type ObjectStore,
   putBytes,
@@ -83,7 +88,7 @@ export async function tryRootLock(
   rootKey: string,
   options: RootLockOptions = {},
 ): Promise<RootLock | undefined> {
-  if (isConditionalPutter(store) && !refusesCreateOnly.has(store)) {
+  if (isConditionalPutter(store) && store.exclusiveCreate && !refusesCreateOnly.has(store)) {
     try {
       return await tryCreateOnlyLock(store, rootKey, options);
     } catch (error) {
@@ -105,7 +110,13 @@ async function tryCreateOnlyLock(
   const leaseMs = options.leaseMs ?? 60_000;
   const key = `${rootLockPrefix(rootKey)}held`;
   const started = performance.now();
-  const body = new TextEncoder().encode(JSON.stringify({ lease_ms: leaseMs }) + "\n");
+  const holder = crypto.randomUUID();
+  const body = new TextEncoder().encode(JSON.stringify({ lease_ms: leaseMs, holder }) + "\n");
+  const lock: RootLock = {
+    key,
+    remainingMs: () => leaseMs - (performance.now() - started),
+    release: () => withRetry(() => store.delete(key), { signal: options.signal }),
+  };
   try {
     await withRetry(
       () =>
@@ -118,16 +129,30 @@ async function tryCreateOnlyLock(
     );
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
+    // A retry of a create whose answer was lost conflicts with itself.
+    if ((await holderOf(store, key, options.signal)) === holder) return lock;
     const held = await headOrUndefined(store, key);
     const age = held?.lastModified ? Date.now() - held.lastModified.getTime() : 0;
     if (age > 2 * leaseMs) await store.delete(key).catch(() => {});
     return undefined;
   }
-  return {
-    key,
-    remainingMs: () => leaseMs - (performance.now() - started),
-    release: () => withRetry(() => store.delete(key), { signal: options.signal }),
-  };
+  return lock;
+}
+
+/** The `holder` token written into a create-only lock, if it can be read. */
+async function holderOf(
+  store: ObjectStore,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  try {
+    const text = await new Response(await store.get(key, { signal })).text();
+    const holder = (JSON.parse(text) as { holder?: unknown }).holder;
+    return typeof holder === "string" ? holder : undefined;
+  } catch (error) {
+    if (error instanceof NotFoundError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }
 
 async function tryListingLock(

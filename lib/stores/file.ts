@@ -59,6 +59,8 @@ export interface FileStoreOptions {
 export class FileStore implements ObjectStore, ConditionalPutter, UrlProvider, PutChecker {
   /** A file's ETag (inode, mtime, size) says nothing about its bytes. */
   readonly putCheck = "none" as const;
+  /** A create-only put is a hard link, which fails when the key exists. */
+  readonly exclusiveCreate = true;
   /** The folder keys are relative to, ending in `/`. */
   readonly root: string;
 

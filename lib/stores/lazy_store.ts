@@ -33,20 +33,27 @@ export class LazyStore
   readonly #name: string;
   readonly #putBufferBytes: (size: number | undefined, bufferLimitBytes?: number) => number;
   #store: Promise<ObjectStore> | undefined;
+  /** Whether the driver's create-only put is exclusive, known before it is loaded. */
+  readonly exclusiveCreate: boolean;
 
   /**
    * @param name What `toString()` prints before the driver is loaded.
    * @param load Makes the driver (typically with a dynamic import).
-   * @param putBufferBytes What the driver's put will hold, known before it is loaded. @default 0
+   * @param known What the driver does, known before it is loaded: what its
+   *   put holds (default 0), whether its create-only put is exclusive.
    */
   constructor(
     name: string,
     load: () => Promise<ObjectStore>,
-    putBufferBytes: (size: number | undefined, bufferLimitBytes?: number) => number = () => 0,
+    known: {
+      putBufferBytes?: (size: number | undefined, bufferLimitBytes?: number) => number;
+      exclusiveCreate: boolean;
+    },
   ) {
     this.#name = name;
     this.#load = load;
-    this.#putBufferBytes = putBufferBytes;
+    this.#putBufferBytes = known.putBufferBytes ?? (() => 0);
+    this.exclusiveCreate = known.exclusiveCreate;
   }
 
   /** @inheritdoc */

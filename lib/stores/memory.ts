@@ -59,6 +59,8 @@ export class MemoryStore
   implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, PutChecker {
   /** ETags are the MD5 of the bytes, as Swift and single-part S3. */
   readonly putCheck = "md5-etag" as const;
+  /** `putIf` checks and writes with no await between. */
+  readonly exclusiveCreate: boolean = true;
   readonly #objects: Map<string, StoredObject>;
   readonly #name: string;
 
@@ -118,6 +120,10 @@ export class MemoryStore
     checkKey(key, String(this));
     const bytes = await readAll(body);
     options.signal?.throwIfAborted();
+    return this.#set(key, bytes, options);
+  }
+
+  #set(key: string, bytes: Uint8Array, options: PutOptions): PutResult {
     const etag = createHash("md5").update(bytes).digest("hex");
     this.#objects.set(key, {
       bytes,
@@ -141,6 +147,8 @@ export class MemoryStore
   ): Promise<PutResult> {
     checkKey(key, String(this));
     const bytes = await readAll(body);
+    options.signal?.throwIfAborted();
+    // Checked and written with no await between: concurrent callers are decided one at a time.
     const current = this.#objects.get(key);
     const holds = "ifNoneMatch" in condition
       ? current === undefined
@@ -148,7 +156,7 @@ export class MemoryStore
     if (!holds) {
       throw new ConflictError(`Precondition failed for "${key}"`, { store: String(this), key });
     }
-    return await this.put(key, new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), options);
+    return this.#set(key, bytes, options);
   }
 
   /** Deletes `key`; a missing key is not an error */

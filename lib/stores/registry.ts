@@ -330,7 +330,11 @@ export function openLocation(target: string | Location, options: OpenOptions = {
         new LazyStore(
           `S3Store(s3://${container})`,
           async () => new (await import("./s3/mod.ts")).S3Store(s3),
-          (size, bufferLimitBytes) => s3PutBufferBytes(size, sizing, bufferLimitBytes),
+          {
+            putBufferBytes: (size, bufferLimitBytes) =>
+              s3PutBufferBytes(size, sizing, bufferLimitBytes),
+            exclusiveCreate: true,
+          },
         );
       break;
     }

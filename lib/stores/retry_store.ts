@@ -6,6 +6,7 @@
  */
 import { isTransient, StoreError, TransientError } from "./errors.ts";
 import type {
+  ConditionalPutter,
   GetOptions,
   ListEntry,
   ListOptions,
@@ -145,7 +146,7 @@ const OPTIONAL_ABILITIES = [
 
 /**
  * Copies the optional abilities (bulk delete, conditional put, server copy,
- * URLs, what a put buffers, what a put checks) of `inner` onto a wrapper, so type guards see through wrappers.
+ * URLs, what a put buffers, what a put checks, whether a create-only put is exclusive) of `inner` onto a wrapper, so type guards see through wrappers.
  *
  * @param wrapper The wrapping store.
  * @param inner The wrapped store.
@@ -160,8 +161,8 @@ export function forwardOptionalAbilities(wrapper: object, inner: ObjectStore): v
       });
     }
   }
-  const putCheck = (inner as Partial<PutChecker>).putCheck;
-  if (putCheck !== undefined) {
-    Object.defineProperty(wrapper, "putCheck", { value: putCheck, enumerable: false });
+  for (const name of ["putCheck", "exclusiveCreate"] as const) {
+    const value = (inner as Partial<PutChecker & ConditionalPutter>)[name];
+    if (value !== undefined) Object.defineProperty(wrapper, name, { value, enumerable: false });
   }
 }

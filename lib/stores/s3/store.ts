@@ -162,6 +162,8 @@ const SILENT_LOGGER = {
  */
 export class S3Store
   implements ObjectStore, BulkDeleter, ConditionalPutter, ServerCopier, PutBufferReporter {
+  /** S3 decides `If-None-Match: *` atomically (servers without it answer 501). */
+  readonly exclusiveCreate = true;
   readonly #options: S3StoreOptions;
   readonly #client: S3Client;
   readonly #uploadClient: S3Client;

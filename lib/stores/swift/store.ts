@@ -100,7 +100,8 @@ const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
  * A Swift container spoken to natively, with TempAuth or a pre-authenticated
  * token (one shared session per credentials, renewed on 401).
  *
- * `putIf` supports `{ ifNoneMatch: "*" }` natively; `{ ifMatch }` throws
+ * `putIf` supports `{ ifNoneMatch: "*" }` natively (not exclusive between
+ * concurrent creators, see `exclusiveCreate`); `{ ifMatch }` throws
  * `NotSupportedError`, because Swift has no `If-Match` on PUT and a
  * HEAD-then-PUT emulation would silently lose the race it exists to prevent.
  *
@@ -127,6 +128,11 @@ export class SwiftObjectStore
     PutBufferReporter {
   /** Every put compares Swift's ETag (per segment for SLOs) with the MD5 of the bytes sent. */
   readonly putCheck = "verified" as const;
+  /**
+   * Swift checks `If-None-Match: *` when a PUT starts, not when it commits:
+   * concurrent creators of one key may all succeed (the last write wins).
+   */
+  readonly exclusiveCreate = false;
   /** The wire client (shared session). */
   readonly client: SwiftClient;
   /** The container. */
