@@ -77,9 +77,6 @@ export {
   relativeHrefResolver,
   type RetryOptions,
   RetryStore,
-  type S3Credentials,
-  S3Store,
-  type S3StoreOptions,
   Semaphore,
   type ServerCopier,
   STORE_TYPES,
@@ -95,6 +92,9 @@ export {
   type UrlProvider,
   withRetry,
 } from "./lib/stores/mod.ts";
+// The S3 driver by its own module: lib/stores/mod.ts leaves it out, so that
+// commands that never touch S3 do not load the AWS SDK.
+export { type S3Credentials, S3Store, type S3StoreOptions } from "./lib/stores/s3/mod.ts";
 export {
   authenticate,
   PUBLIC_READ_ACL,

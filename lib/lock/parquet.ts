@@ -6,7 +6,7 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import * as pw from "parquet-wasm";
+import { loadParquetWasm, type ParquetWasm } from "../parquet_wasm.ts";
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { fileAsyncBuffer } from "../_file_buffer.ts";
 import { compressors } from "hyparquet-compressors";
@@ -74,6 +74,7 @@ export async function writeLockParquet(
   if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
     throw new RangeError(`Invalid row group size ${rowGroupSize}: expected a positive integer`);
   }
+  const pw = await loadParquetWasm();
   const schema = lockArrowSchema();
   const iterator = (async function* () {
     yield* batches;
@@ -83,14 +84,14 @@ export async function writeLockParquet(
   // failure is kept here and thrown instead of the file.
   let failure: { error: unknown } | undefined;
   const failed = (): { error: unknown } | undefined => failure;
-  const pending: pw.RecordBatch[] = [];
+  const pending: ParquetWasm.RecordBatch[] = [];
   /** The next wasm batches of the input, or false at its end. */
   const fill = async (): Promise<boolean> => {
     while (pending.length === 0) {
       const next = await iterator.next();
       if (next.done) return false;
       rows += next.value.length;
-      pending.push(...toWasmBatches(next.value, schema));
+      pending.push(...toWasmBatches(pw, next.value, schema));
     }
     return true;
   };
@@ -121,7 +122,7 @@ export async function writeLockParquet(
     const bytes = pw.writeParquet(table, props);
     out = ReadableStream.from([bytes]);
   } else {
-    const input = new ReadableStream<pw.RecordBatch>({
+    const input = new ReadableStream<ParquetWasm.RecordBatch>({
       async pull(controller) {
         try {
           if (await fill()) controller.enqueue(pending.shift()!);
@@ -152,8 +153,12 @@ export async function writeLockParquet(
 }
 
 /** Lock rows as parquet-wasm record batches of at most {@linkcode WASM_SLICE_ROWS} rows. */
-function toWasmBatches(rows: readonly LockRow[], schema: arrow.Schema): pw.RecordBatch[] {
-  const out: pw.RecordBatch[] = [];
+function toWasmBatches(
+  pw: typeof ParquetWasm,
+  rows: readonly LockRow[],
+  schema: arrow.Schema,
+): ParquetWasm.RecordBatch[] {
+  const out: ParquetWasm.RecordBatch[] = [];
   for (let start = 0; start < rows.length; start += WASM_SLICE_ROWS) {
     const slice = rows.length <= WASM_SLICE_ROWS
       ? rows

@@ -7,7 +7,7 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import * as pw from "parquet-wasm";
+import { loadParquetWasm, type ParquetWasm } from "../parquet_wasm.ts";
 import { STAC_GEOPARQUET_KEY, STAC_GEOPARQUET_VERSION } from "./item_layout.ts";
 import { ipcStreamOfBatch, itemsToRecordBatches, releaseIpcBatch } from "./ipc.ts";
 import { itemsRecordBatchesOf } from "./foreign_items.ts";
@@ -107,7 +107,10 @@ const WASM_SLICE_ROWS = 8192;
  * schema: the writer embeds that schema in the file (`ARROW:schema`), which
  * is where Arrow readers (pyarrow) take the schema metadata from.
  */
-function withFileMetadata(batch: pw.RecordBatch, metadata: Map<string, string>): pw.RecordBatch {
+function withFileMetadata(
+  batch: ParquetWasm.RecordBatch,
+  metadata: Map<string, string>,
+): ParquetWasm.RecordBatch {
   const schema = batch.schema;
   const merged = new Map([...schema.metadata(), ...metadata]);
   const withMetadata = schema.withMetadata(merged);
@@ -119,12 +122,16 @@ function withFileMetadata(batch: pw.RecordBatch, metadata: Map<string, string>):
   }
 }
 
-function toWasmBatches(batch: arrow.RecordBatch, schema: arrow.Schema): pw.RecordBatch[] {
+function toWasmBatches(
+  pw: typeof ParquetWasm,
+  batch: arrow.RecordBatch,
+  schema: arrow.Schema,
+): ParquetWasm.RecordBatch[] {
   if (batch.numRows > WASM_SLICE_ROWS) {
-    const out: pw.RecordBatch[] = [];
+    const out: ParquetWasm.RecordBatch[] = [];
     for (let start = 0; start < batch.numRows; start += WASM_SLICE_ROWS) {
       const slice = batch.slice(start, Math.min(batch.numRows, start + WASM_SLICE_ROWS));
-      out.push(...toWasmBatches(slice, schema));
+      out.push(...toWasmBatches(pw, slice, schema));
     }
     return out;
   }
@@ -167,6 +174,7 @@ export async function writeRecordBatchesParquet(
   if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) {
     throw new RangeError(`Invalid row group size ${rowGroupSize}: expected a positive integer`);
   }
+  const pw = await loadParquetWasm();
   const iterator = batches[Symbol.asyncIterator]();
   const pending: arrow.RecordBatch[] = [];
   let done = false;
@@ -195,12 +203,12 @@ export async function writeRecordBatchesParquet(
     .setKeyValueMetadata(fileMetadata)
     .build();
   let rows = 0;
-  const queue: pw.RecordBatch[] = [];
+  const queue: ParquetWasm.RecordBatch[] = [];
   // parquet-wasm ends the file quietly when its input stream fails: the
   // failure is kept here and thrown once the writer is done.
   let failure: { error: unknown } | undefined;
   const failed = (): { error: unknown } | undefined => failure;
-  const wasmBatches = new ReadableStream<pw.RecordBatch>({
+  const wasmBatches = new ReadableStream<ParquetWasm.RecordBatch>({
     async pull(controller) {
       try {
         while (queue.length === 0) {
@@ -216,7 +224,7 @@ export async function writeRecordBatchesParquet(
           }
           rows += batch.numRows;
           if (batch.numRows > 0) {
-            for (const wasmBatch of toWasmBatches(batch, schema)) {
+            for (const wasmBatch of toWasmBatches(pw, batch, schema)) {
               queue.push(withFileMetadata(wasmBatch, fileMetadata));
             }
           }

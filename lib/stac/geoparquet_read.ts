@@ -7,7 +7,7 @@
  * @module
  */
 import * as arrow from "apache-arrow";
-import * as pw from "parquet-wasm";
+import { loadParquetWasm, type ParquetWasm } from "../parquet_wasm.ts";
 import { type AsyncBuffer, parquetMetadataAsync, parquetSchema, type SchemaTree } from "hyparquet";
 import { openAsBlob } from "node:fs";
 import {
@@ -33,7 +33,7 @@ export interface ReadParquetOptions {
 async function openParquet(
   source: Blob | Uint8Array | string,
   name: string,
-): Promise<{ file: pw.ParquetFile; blob: Blob }> {
+): Promise<{ file: ParquetWasm.ParquetFile; blob: Blob }> {
   let blob: Blob;
   if (typeof source === "string") blob = await openAsBlob(source);
   else if (source instanceof Uint8Array) blob = new Blob([source as Uint8Array<ArrayBuffer>]);
@@ -42,6 +42,7 @@ async function openParquet(
     throw new StacInputError(`Not a Parquet file (${blob.size} bytes)`, { source: name });
   }
   try {
+    const pw = await loadParquetWasm();
     return { file: await pw.ParquetFile.fromFile(blob), blob };
   } catch (error) {
     throw new StacInputError(
@@ -96,7 +97,7 @@ function markJsonLeaves(field: arrow.Field, node: SchemaTree): arrow.Field {
  * {@linkcode markJsonLeaves}); `marked` when there are some.
  */
 async function arrowSchemaOf(
-  file: pw.ParquetFile,
+  file: ParquetWasm.ParquetFile,
   blob: Blob,
 ): Promise<{ schema: arrow.Schema; marked: boolean }> {
   const schema = arrow.tableFromIPC(file.schema().intoIPCStream()).schema;
@@ -152,7 +153,7 @@ export async function* readParquetBatches(
     const { schema, marked } = await arrowSchemaOf(file, blob);
     const type = new arrow.Struct(schema.fields);
     const stream = await file.stream({ batchSize: options.batchSize ?? DEFAULT_ROW_GROUP_SIZE });
-    for await (const wasmBatch of stream as ReadableStream<pw.RecordBatch>) {
+    for await (const wasmBatch of stream as ReadableStream<ParquetWasm.RecordBatch>) {
       const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
       for (const batch of table.batches) {
         yield marked

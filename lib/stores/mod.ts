@@ -34,7 +34,8 @@ export {
   publicBucketTarget,
   type PublicBucketType,
 } from "./public_bucket.ts";
-export { type S3Credentials, S3Store, type S3StoreOptions } from "./s3/mod.ts";
+// The S3 driver (lib/stores/s3/mod.ts) is not re-exported here: it loads the
+// AWS SDK, which registry.ts loads only when an s3:// location is opened.
 export {
   type SwiftAuthOptions,
   SwiftObjectStore,
