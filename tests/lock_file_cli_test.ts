@@ -289,3 +289,32 @@ Deno.test({
     });
   },
 });
+
+Deno.test("asset-lock validate prints each line as stacpkg does: json.dumps(result, sort_keys=True)", async () => {
+  await withTempDir(async (dir) => {
+    const { lockParquet, lockIpc } = await fixture(dir);
+    await Deno.writeTextFile(`${dir}/two-thumb.bin`, "changed!");
+    const fromPath = await ferry(["asset-lock", "validate", lockParquet]);
+    equal(fromPath.code, 1, fromPath.stderr);
+    // stacpkg reads the lock from stdin: the same lines.
+    const fromStdin = await ferry(["asset-lock", "validate"], lockIpc);
+    equal(fromStdin.text, fromPath.text);
+    const lines = fromPath.text.trimEnd().split("\n");
+    equal(
+      lines[0],
+      `{"asset_key": "data", "errors": [], "item_id": "one", "key": "${dir}/one-data.bin", "store_container": null, "store_type": "file", "valid": true}`,
+    );
+    ok(
+      lines[3]!.startsWith(
+        `{"asset_key": "thumb", "errors": ["size mismatch: expected 9, actual 8", "etag mismatch: expected `,
+      ),
+      lines[3],
+    );
+    ok(
+      lines[3]!.endsWith(
+        `"item_id": "two", "key": "${dir}/two-thumb.bin", "store_container": null, "store_type": "file", "valid": false}`,
+      ),
+      lines[3],
+    );
+  });
+});

@@ -10,14 +10,15 @@ Deno.test("ferry asset-lock validate on a package's lock resolves packaged asset
     equal(ok.code, 0, ok.stdout + ok.stderr);
     const rows = ok.stdout.trim().split("\n").map((l) => JSON.parse(l));
     equal(rows.length, 6);
+    // stacpkg's fields, sorted as its json.dumps(result, sort_keys=True) prints them.
     deepEqual(Object.keys(rows[0]), [
-      "item_id",
       "asset_key",
-      "store_type",
-      "store_container",
-      "key",
-      "valid",
       "errors",
+      "item_id",
+      "key",
+      "store_container",
+      "store_type",
+      "valid",
     ]);
 
     const csv = `${dir}/pkg/assets/scene-2/data.csv`;

@@ -13,6 +13,7 @@ import { ITEMS_FILE, LOCK_FILE } from "../package/inspect.ts";
 import { normalizeStoreType, type StoreType } from "../stores/location.ts";
 import { normalizeEndpoint } from "../lock/schema.ts";
 import { validateLock } from "../lock/validate.ts";
+import { pythonJson } from "../python_json.ts";
 import {
   pairMoves,
   plannedLock,
@@ -96,7 +97,11 @@ const validate: Command = {
       maxWorkers,
       listingThreshold: threshold === undefined ? undefined : Number(threshold),
     });
-    await writeText(io.stdout, results.map((r) => JSON.stringify(r) + "\n").join(""));
+    // Each line as stacpkg prints it: json.dumps(result, sort_keys=True).
+    await writeText(
+      io.stdout,
+      results.map((r) => pythonJson(r, { sortKeys: true }) + "\n").join(""),
+    );
     return results.every((r) => r.valid) ? EXIT.ok : EXIT.failed;
   },
 };

@@ -28,7 +28,7 @@ import { digestObject } from "../pipeline/digest.ts";
 import { multihashOf } from "../pipeline/hash_stream.ts";
 import { pooledMap } from "../pipeline/pool.ts";
 
-/** The verdict on one lock row; field order is the output's. */
+/** The verdict on one lock row (the CLI prints its keys sorted, as stacpkg does). */
 export interface RowValidation {
   /** The item. */
   item_id: string;
@@ -44,6 +44,8 @@ export interface RowValidation {
   valid: boolean;
   /** What differs, e.g. `size mismatch: expected 10, actual 11`, or `not found`. */
   errors: string[];
+  /** The row's endpoint, when it has one (trimmed, no trailing `/`, `https://` when no scheme), as stacpkg adds it. */
+  store_endpoint_url?: string;
 }
 
 /** Options of {@linkcode validateLock}. */
@@ -302,7 +304,7 @@ export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
 }
 
 function verdict(row: LockRow, errors: string[]): RowValidation {
-  return {
+  const result: RowValidation = {
     item_id: row.item_id,
     asset_key: row.asset_key,
     store_type: row.store_type,
@@ -311,6 +313,13 @@ function verdict(row: LockRow, errors: string[]): RowValidation {
     valid: errors.length === 0,
     errors,
   };
+  const endpoint = row.store_endpoint_url?.trim().replace(/\/+$/, "");
+  if (endpoint) {
+    result.store_endpoint_url = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint)
+      ? endpoint
+      : `https://${endpoint}`;
+  }
+  return result;
 }
 
 function compareVerdicts(a: RowValidation, b: RowValidation): number {

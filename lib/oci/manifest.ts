@@ -13,6 +13,9 @@ import {
   PACKAGE_ARTIFACT_TYPE,
   TITLE_ANNOTATION,
 } from "./media_types.ts";
+import { pythonJson } from "../python_json.ts";
+
+export { pythonJson };
 
 /** An OCI content descriptor. */
 export interface Descriptor {
@@ -38,56 +41,6 @@ export interface PackageManifest {
   config: Descriptor;
   /** The layers, in order. */
   layers: Descriptor[];
-}
-
-function pythonString(text: string): string {
-  let out = '"';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, "0")}`;
-    else out += text[i];
-  }
-  return out + '"';
-}
-
-/**
- * JSON text as Python's `json.dumps(value)` writes it with its defaults.
- *
- * @example
- * ```ts
- * import { pythonJson } from "./manifest.ts";
- * import { equal } from "node:assert/strict";
- * equal(pythonJson({ a: [1, "ü"], b: {} }), '{"a": [1, "\\u00fc"], "b": {}}');
- * ```
- *
- * @param value Objects, arrays, strings, safe integers, booleans, null.
- * @returns The text.
- */
-export function pythonJson(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "string") return pythonString(value);
-  if (typeof value === "number") {
-    if (!Number.isSafeInteger(value)) {
-      throw new RangeError(`Invalid JSON number ${value}: expected an integer`);
-    }
-    return String(value);
-  }
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) =>
-      v !== undefined
-    );
-    return `{${entries.map(([k, v]) => `${pythonString(k)}: ${pythonJson(v)}`).join(", ")}}`;
-  }
-  throw new TypeError(`Invalid JSON value of type ${typeof value}`);
 }
 
 /** The config descriptor of every package (the OCI empty descriptor). */
