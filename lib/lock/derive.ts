@@ -20,7 +20,7 @@ import { mapOrdered } from "../pipeline/pool.ts";
 import { digestObject } from "../pipeline/digest.ts";
 import { multihashOf } from "../pipeline/hash_stream.ts";
 import type { ChecksumAlgorithm } from "./checksum.ts";
-import { type LockRow, lockRowLocation, normalizeEndpoint } from "./schema.ts";
+import { type LockRow, lockRowLocation, lockTime, normalizeEndpoint } from "./schema.ts";
 import { type ItemSelection, itemSelector, type SelectableItem } from "./item_selection.ts";
 
 /** The asset key stacpkg leaves out of locks unless asked (`--include-metadata-assets`). */
@@ -425,7 +425,7 @@ async function probeOne(
     const meta = await store.head(key);
     out.size_bytes = meta.size;
     out.etag = meta.etag ?? null;
-    out.last_modified = meta.lastModified?.toISOString() ?? null;
+    out.last_modified = meta.lastModified ? lockTime(meta.lastModified) : null;
   }
   if (hash) {
     const digest = await digestObject({ store, key }, { retry: open?.retry });

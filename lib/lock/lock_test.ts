@@ -12,6 +12,7 @@ import {
   writeLockParquetFile,
 } from "./mod.ts";
 import { validateLock, type ValidateOptions } from "./validate.ts";
+import { lockTime } from "./schema.ts";
 
 const validateRows = async (rows: LockRow[], options: ValidateOptions = {}) =>
   (await validateLock([rows], options)).results;
@@ -200,7 +201,8 @@ Deno.test("deriveLock() probes files for size, etag, last-modified and sha256", 
   ]);
   for (const r of rows) {
     ok(r.etag);
-    equal(r.last_modified, (await Deno.stat(r.key)).mtime!.toISOString());
+    // As stacpkg writes it (Python's isoformat), so stacpkg's string comparison accepts it.
+    equal(r.last_modified, lockTime((await Deno.stat(r.key)).mtime!));
   }
   const unprobed = await collect(deriveLock(items, { probeMetadata: false }));
   deepEqual(unprobed.map((r) => [r.size_bytes, r.etag, r.checksum]), [

@@ -15,7 +15,7 @@ import { NotSupportedError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { redact } from "../stores/redact.ts";
 import { normalizeEtag } from "../stores/store.ts";
-import { type LockRow, lockRowLocation } from "./schema.ts";
+import { type LockRow, lockRowLocation, lockTime } from "./schema.ts";
 import { itemAssetPath } from "./layout.ts";
 import { safeHref } from "./derive.ts";
 import { destinationOpenOptions, type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
@@ -538,7 +538,7 @@ async function* run(
         key: destination.key,
         size_bytes: meta?.size ?? result.size ?? row.size_bytes,
         etag: normalizeEtag(meta?.etag) ?? null,
-        last_modified: meta?.lastModified?.toISOString() ?? null,
+        last_modified: meta?.lastModified ? lockTime(meta.lastModified) : null,
         checksum: result.checksum ?? row.checksum,
       };
     };

@@ -167,6 +167,29 @@ export function normalizeEndpoint(value: string | null | undefined): string | nu
   return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `https://${trimmed}`;
 }
 
+/**
+ * A time as stacpkg writes a lock's `last_modified`: Python's
+ * `datetime.isoformat()` of a UTC time (`+00:00`, a fraction only when
+ * there is one), so that stacpkg, which compares these strings as they are,
+ * validates ferry's locks.
+ *
+ * @example
+ * ```ts
+ * import { lockTime } from "./schema.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(lockTime(new Date("2024-05-01T10:00:00Z")), "2024-05-01T10:00:00+00:00");
+ * equal(lockTime(new Date("2024-05-01T10:00:00.120Z")), "2024-05-01T10:00:00.120000+00:00");
+ * ```
+ *
+ * @param date The time.
+ * @returns The text.
+ */
+export function lockTime(date: Date): string {
+  const ms = date.getUTCMilliseconds();
+  const fraction = ms === 0 ? "" : `.${String(ms).padStart(3, "0")}000`;
+  return `${date.toISOString().slice(0, -5)}${fraction}+00:00`;
+}
+
 function toSize(value: unknown, where: string): number | null {
   if (value === null || value === undefined) return null;
   const n = typeof value === "bigint" ? Number(value) : value;
@@ -179,9 +202,9 @@ function toSize(value: unknown, where: string): number | null {
 function toIsoTime(value: unknown, where: string): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value;
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return lockTime(value);
   if (typeof value === "number" || typeof value === "bigint") {
-    return new Date(Number(value)).toISOString();
+    return lockTime(new Date(Number(value)));
   }
   throw new SyntaxError(`${where}: last_modified is not a time: ${String(value)}`);
 }

@@ -23,7 +23,7 @@ import { NotFoundError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { normalizeEtag, type ObjectMeta, type ObjectStore } from "../stores/store.ts";
 import { isRelativeHref, type Location, relativeHrefResolver } from "../stores/location.ts";
-import { type LockRow, lockRowLocation } from "./schema.ts";
+import { type LockRow, lockRowLocation, lockTime, normalizeEndpoint } from "./schema.ts";
 import { digestObject } from "../pipeline/digest.ts";
 import { multihashOf } from "../pipeline/hash_stream.ts";
 import { pooledMap } from "../pipeline/pool.ts";
@@ -296,7 +296,9 @@ export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
     const diff = actual - expected;
     if (Number.isNaN(expected) || diff <= -1000 || diff > 1000) {
       errors.push(
-        `last_modified mismatch: expected ${row.last_modified}, actual ${meta.lastModified.toISOString()}`,
+        `last_modified mismatch: expected ${row.last_modified}, actual ${
+          lockTime(meta.lastModified)
+        }`,
       );
     }
   }
@@ -313,12 +315,8 @@ function verdict(row: LockRow, errors: string[]): RowValidation {
     valid: errors.length === 0,
     errors,
   };
-  const endpoint = row.store_endpoint_url?.trim().replace(/\/+$/, "");
-  if (endpoint) {
-    result.store_endpoint_url = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint)
-      ? endpoint
-      : `https://${endpoint}`;
-  }
+  const endpoint = normalizeEndpoint(row.store_endpoint_url);
+  if (endpoint) result.store_endpoint_url = endpoint;
   return result;
 }
 
