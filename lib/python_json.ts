@@ -69,3 +69,27 @@ export function pythonJson(value: unknown, options: PythonJsonOptions = {}): str
   }
   throw new TypeError(`Invalid JSON value of type ${typeof value}`);
 }
+
+/**
+ * JSON text as Python's `json.dumps(value, indent=2, sort_keys=True)`
+ * writes it: keys sorted at every level, two-space indents, non-ASCII
+ * escaped (stacpkg's `inspect --format json`).
+ *
+ * @example
+ * ```ts
+ * import { pythonJsonIndented } from "./python_json.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(pythonJsonIndented({ b: ["ü"], a: {} }), '{\n  "a": {},\n  "b": [\n    "\\u00fc"\n  ]\n}');
+ * ```
+ *
+ * @param value A JSON value.
+ * @returns The text, without a final newline.
+ */
+export function pythonJsonIndented(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+  }, 2).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

@@ -10,6 +10,7 @@ import { fileAsyncBuffer } from "../_file_buffer.ts";
 import { parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { readLockParquet } from "../lock/parquet.ts";
+import { pythonJsonIndented } from "../python_json.ts";
 
 /** The items file of a package. */
 export const ITEMS_FILE = "items.parquet";
@@ -95,6 +96,26 @@ export function mediaTypeOf(path: string): string {
   const dot = name.lastIndexOf(".");
   if (dot <= 0) return "application/octet-stream";
   return MEDIA_TYPES[name.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
+}
+
+/** Python's `PurePosixPath` order: part by part, a path before the paths below it. */
+function comparePathParts(a: string, b: string): number {
+  const x = a.split("/");
+  const y = b.split("/");
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return compareCodePoints(x[i]!, y[i]!);
+  }
+  return x.length - y.length;
+}
+
+/** Strings by code point, as Python compares them (not by UTF-16 unit, as `<` does). */
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+  }
+  return x.length - y.length;
 }
 
 /**
@@ -189,7 +210,8 @@ export async function inspectPackage(dir: string): Promise<PackageInfo> {
     throw error;
   });
   if (!info.isDirectory) throw new TypeError(`Package "${dir}" is not a folder`);
-  const files = await packageFiles(dir);
+  // In stacpkg's order, as Python sorts paths: `assets/x` before `assets.lock.parquet`.
+  const files = (await packageFiles(dir)).sort((a, b) => comparePathParts(a.path, b.path));
   const has = (name: string) => files.some((f) => f.path === name);
   const items = has(ITEMS_FILE)
     ? await itemFacts(`${dir}/${ITEMS_FILE}`)
@@ -252,7 +274,8 @@ export function parseInspectFormat(value: string): InspectFormat {
  * @returns The text, ending in a newline.
  */
 export function formatPackageInfo(info: PackageInfo, format: InspectFormat): string {
-  if (format === "json") return JSON.stringify(info, null, 2) + "\n";
+  // As stacpkg prints it: json.dumps(data, indent=2, sort_keys=True).
+  if (format === "json") return pythonJsonIndented(info) + "\n";
   if (format === "yaml") return yamlText(info);
   const lines = [
     "# ferry inspect",
