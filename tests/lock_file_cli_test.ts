@@ -7,7 +7,7 @@ import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
 import { itemsFromIpc } from "../lib/stac/ipc.ts";
 import type { StacItem } from "../lib/stac/item.ts";
-import { readLockParquetRows } from "../lib/lock/parquet.ts";
+import { readLockParquetRows, writeLockParquetFile } from "../lib/lock/parquet.ts";
 
 const ferry = runCliBytes;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -316,5 +316,40 @@ Deno.test("asset-lock validate prints each line as stacpkg does: json.dumps(resu
       ),
       lines[3],
     );
+  });
+});
+
+/** A file's state as stacpkg (object_store) records it: microsecond mtime, from GNU stat. */
+async function stacpkgFacts(path: string): Promise<{ etag: string; last_modified: string }> {
+  const out = await new Deno.Command("stat", { args: ["-c", "%i %s %Y %y", path] }).output();
+  equal(out.code, 0);
+  const [inode, size, seconds, , clock] = new TextDecoder().decode(out.stdout).trim().split(" ");
+  const micros = BigInt(seconds!) * 1_000_000n + BigInt(clock!.split(".")[1]!.slice(0, 6));
+  const hex = (n: bigint | number) => n.toString(16);
+  const fraction = clock!.split(".")[1]!.slice(0, 6);
+  const day = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  return {
+    etag: `${hex(BigInt(inode!))}-${hex(micros)}-${hex(Number(size))}`,
+    last_modified: `${day}${/^0+$/.test(fraction) ? "" : `.${fraction}`}+00:00`,
+  };
+}
+
+Deno.test("asset-lock validate accepts a lock stacpkg derived from local files (microsecond ETags and times)", async () => {
+  await withTempDir(async (dir) => {
+    const { lockParquet } = await fixture(dir);
+    const stacpkgRows = [];
+    for (const row of await readLockParquetRows(lockParquet)) {
+      stacpkgRows.push({ ...row, ...(await stacpkgFacts(row.key)), checksum: null });
+    }
+    const lock = `${dir}/stacpkg.lock.parquet`;
+    await writeLockParquetFile([stacpkgRows], lock);
+    const r = await ferry(["asset-lock", "validate", lock]);
+    equal(r.code, 0, r.text + r.stderr);
+    equal(validRows(r).length, 4);
+    // A changed file is still caught.
+    await Deno.writeTextFile(`${dir}/one-data.bin`, "one DATA");
+    const changed = await ferry(["asset-lock", "validate", lock]);
+    equal(changed.code, 1);
+    match(changed.text, /"etag mismatch: expected [0-9a-f]+-[0-9a-f]+-8, actual /);
   });
 });

@@ -22,6 +22,7 @@
 import { NotFoundError } from "../stores/errors.ts";
 import { openLocation, type OpenOptions } from "../stores/registry.ts";
 import { normalizeEtag, type ObjectMeta, type ObjectStore } from "../stores/store.ts";
+import { sameFileEtag } from "../stores/file.ts";
 import { isRelativeHref, type Location, relativeHrefResolver } from "../stores/location.ts";
 import { type LockRow, lockRowLocation, lockTime, normalizeEndpoint } from "./schema.ts";
 import { digestObject } from "../pipeline/digest.ts";
@@ -283,7 +284,7 @@ export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
   if (row.size_bytes !== null && row.size_bytes !== meta.size) {
     errors.push(`size mismatch: expected ${row.size_bytes}, actual ${meta.size}`);
   }
-  if (row.etag && meta.etag && normalizeEtag(row.etag) !== normalizeEtag(meta.etag)) {
+  if (row.etag && meta.etag && !sameEtag(row, meta.etag)) {
     errors.push(`etag mismatch: expected ${row.etag}, actual ${meta.etag}`);
   }
   if (row.last_modified && meta.lastModified) {
@@ -303,6 +304,13 @@ export function compareFacts(row: LockRow, meta: ObjectMeta): string[] {
     }
   }
   return errors;
+}
+
+/** A file's ETag holds its mtime, which stacpkg reads to the microsecond and Deno to the millisecond. */
+function sameEtag(row: LockRow, actual: string): boolean {
+  const locked = normalizeEtag(row.etag)!;
+  const current = normalizeEtag(actual)!;
+  return row.store_type === "file" ? sameFileEtag(locked, current) : locked === current;
 }
 
 function verdict(row: LockRow, errors: string[]): RowValidation {

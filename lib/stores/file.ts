@@ -422,3 +422,33 @@ async function openInNewDir(dir: string, path: string): Promise<Deno.FsFile> {
     }
   }
 }
+
+/**
+ * Whether two file ETags (`inode-mtime-size` in hex, the mtime in
+ * microseconds, as object_store and so stacpkg write them) name the same
+ * file state. Deno reads file times to the millisecond, stacpkg to the
+ * microsecond: the mtimes are compared to the millisecond, so a lock
+ * stacpkg derived from local files validates in ferry. Other ETags are
+ * compared as they are.
+ *
+ * @example
+ * ```ts
+ * import { sameFileEtag } from "./file.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(sameFileEtag("23e433-66176473892e1-400", "23e433-6617647389288-400"), true);
+ * equal(sameFileEtag("23e433-66176473892e1-400", "23e433-6617647389288-401"), false);
+ * ```
+ *
+ * @param a One ETag.
+ * @param b The other.
+ * @returns True when they match.
+ */
+export function sameFileEtag(a: string, b: string): boolean {
+  const x = FILE_ETAG.exec(a);
+  const y = FILE_ETAG.exec(b);
+  if (!x || !y) return a === b;
+  return x[1] === y[1] && x[3] === y[3] &&
+    BigInt(`0x${x[2]}`) / 1000n === BigInt(`0x${y[2]}`) / 1000n;
+}
+
+const FILE_ETAG = /^([0-9a-f]+)-([0-9a-f]+)-([0-9a-f]+)$/;
