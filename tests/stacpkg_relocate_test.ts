@@ -124,6 +124,21 @@ Deno.test("relocate --dry-run emits the destination lock, and stacpkg's recipe d
       source.map((r) => [r.size_bytes, r.checksum]),
     );
     ok(planned.every((r) => r.etag === null && r.last_modified === null));
+    // The prefix is a folder, as stacpkg joins it: `pkg` gives the same keys as `pkg/`.
+    const noSlash = await ferry([
+      "asset-lock",
+      "relocate",
+      lock,
+      "--store-type",
+      "s3",
+      "--store-container",
+      "archive",
+      "--key",
+      "pkg",
+      "--dry-run",
+    ]);
+    equal(noSlash.code, 0, noSlash.stderr);
+    deepEqual((await ipcRows(noSlash.stdout)).map((r) => r.key), planned.map((r) => r.key));
 
     const saved = await ferry(["asset-lock", "to-parquet", `${dir}/planned.parquet`], dry.stdout);
     equal(saved.code, 0, saved.stderr);
@@ -188,6 +203,10 @@ Deno.test("relocate: bad --store-type and --destination-lock combinations are on
       ],
       [["--store-type", "ftp"], /Invalid --store-type "ftp": expected one of file, s3, gs, az/],
       [["--store-type", "az", "--dry-run"], /Missing --store-container for --store-type az$/],
+      [
+        ["--store-type", "file", "--dry-run"],
+        /Missing --key for --store-type file: the destination folder$/,
+      ],
       [
         ["--destination-lock", lock, "--store-type", "file"],
         /Flags --store-type and --destination-lock exclude each other$/,

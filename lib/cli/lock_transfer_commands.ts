@@ -149,6 +149,10 @@ function storeTypeDestination(args: ParsedArgs): RelocateDestination {
   if (storeType !== "file" && !container) {
     throw new TypeError(`Missing --store-container for --store-type ${storeType}`);
   }
+  // As stacpkg: a file destination needs its folder (an empty prefix would mean the working directory).
+  if (storeType === "file" && (typeof args.key !== "string" || args.key === "")) {
+    throw new TypeError("Missing --key for --store-type file: the destination folder");
+  }
   return {
     store_type: storeType,
     store_container: container,

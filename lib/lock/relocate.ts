@@ -107,9 +107,10 @@ export class RelocateError extends Error {
 
 /**
  * The destination key of a row: `item-asset` is
- * `{prefix}{item_id}/{asset_key}{ext}` (safe names; `ext` the source key's
+ * `{prefix}/{item_id}/{asset_key}{ext}` (safe names; `ext` the source key's
  * extension unless the asset key already ends with it), `source-key` is
- * `{prefix}{source key}` (without a leading `/`).
+ * `{prefix}/{source key}` (without a leading `/`); the prefix is a folder,
+ * joined with one `/` whether it ends with one or not, as stacpkg joins it.
  *
  * @example
  * ```ts
@@ -119,6 +120,7 @@ export class RelocateError extends Error {
  * equal(destinationKey(row, "out/", "item-asset"), "out/i_1/B04.tif");
  * equal(destinationKey({ ...row, asset_key: "b.tif" }, "", "item-asset"), "i_1/b.tif");
  * equal(destinationKey(row, "out/", "source-key"), "out/data/x/B04.tif");
+ * equal(destinationKey(row, "out", "item-asset"), "out/i_1/B04.tif");
  * ```
  *
  * @param row The row (item id, asset key, source key).
@@ -131,8 +133,11 @@ export function destinationKey(
   prefix: string,
   layout: RelocateLayout,
 ): string {
-  if (layout === "source-key") return `${prefix}${row.key.replace(/^\/+/, "")}`;
-  return `${prefix}${itemAssetPath(row)}`;
+  const path = layout === "source-key" ? row.key.replace(/^\/+/, "") : itemAssetPath(row);
+  if (prefix === "") return path;
+  // A folder, as stacpkg joins it (posixpath.join): `out` and `out/` both give `out/<path>`.
+  const folder = prefix.replace(/\/+$/, "");
+  return folder === "" ? `/${path}` : `${folder}/${path}`;
 }
 
 /**
