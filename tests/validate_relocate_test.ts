@@ -3,7 +3,7 @@
  * `ferry asset-lock validate` and `ferry asset-lock relocate` end to end,
  * in-process, against the live Swift (native and s3api) and local files.
  */
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as arrow from "apache-arrow";
 import { type CliResult, runCli } from "./_cli.ts";
@@ -356,12 +356,27 @@ Deno.test("cli: asset-lock relocate --dry-run writes nothing; --source-prefix mo
       "--key",
       `${dir}/out/`,
       "--source-prefix",
-      `${dir}/src/item-01`,
+      `${dir}/src/item-01-B04.tif`,
     ]);
     equal(partial.code, 0, partial.stderr);
     const rows = await readLockParquetRows(`${dir}/new.parquet`);
     const old = await readLockParquetRows(lock);
-    deepEqual(rows.map((r, i) => r.key === old[i]!.key), [true, true, false, false, true, true]);
+    deepEqual(rows.map((r, i) => r.key === old[i]!.key), [true, true, false, true, true, true]);
+    // A prefix is a path, matched at a `/` as stacpkg does: a file-name prefix takes nothing.
+    const namePrefix = await runCli([
+      "asset-lock",
+      "relocate",
+      lock,
+      "--store-type",
+      "file",
+      "--key",
+      `${dir}/out/`,
+      "--source-prefix",
+      `${dir}/src/item-01`,
+      "--dry-run",
+    ]);
+    equal(namePrefix.code, 0, namePrefix.stderr);
+    match(namePrefix.stderr, /dry run: 0 of 6 row\(s\) would be copied/);
     deepEqual(rows[2]!.key, `${dir}/out/item_01/B04.tif`);
     deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["item_01"]);
   } finally {

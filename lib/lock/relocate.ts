@@ -141,8 +141,9 @@ export function destinationKey(
 }
 
 /**
- * Whether a row moves: its key, or its href when the prefix has a scheme,
- * starts with `sourcePrefix`.
+ * Whether a row moves: its key, or its href when the prefix has a scheme, is
+ * `sourcePrefix` or lies below it (a path boundary, as stacpkg matches:
+ * `data/in` takes `data/in/x`, not `data/inbox/x`).
  *
  * @example
  * ```ts
@@ -152,6 +153,7 @@ export function destinationKey(
  * equal(rowMoves(row, "a/"), true);
  * equal(rowMoves(row, "s3://b/a/"), true);
  * equal(rowMoves(row, "s3://c/"), false);
+ * equal(rowMoves({ ...row, key: "ab/x" }, "a"), false);
  * ```
  *
  * @param row The row's location.
@@ -163,10 +165,9 @@ export function rowMoves(
   sourcePrefix: string | undefined,
 ): boolean {
   if (sourcePrefix === undefined || sourcePrefix === "") return true;
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(sourcePrefix)) {
-    return formatHref(row).startsWith(sourcePrefix);
-  }
-  return row.key.startsWith(sourcePrefix);
+  const folder = sourcePrefix.replace(/\/+$/, "");
+  const value = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(sourcePrefix) ? formatHref(row) : row.key;
+  return value === folder || value.startsWith(`${folder}/`);
 }
 
 /**
