@@ -23,6 +23,7 @@
  */
 // deno-lint-ignore-file no-console
 import { startRegistry } from "../tests/_registry.ts";
+import { randomFile } from "./_data.ts";
 
 const MIB = 2 ** 20;
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -45,27 +46,6 @@ async function measure(argv: string[], cwd = ROOT): Promise<Measured> {
   }
   const [seconds, kib] = stderr.split("\n").at(-1)!.split(" ").map(Number);
   return { seconds: seconds!, maxRssMiB: kib! / 1024 };
-}
-
-async function randomFile(path: string, bytes: number): Promise<void> {
-  try {
-    if ((await Deno.stat(path)).size === bytes) return;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    const block = new Uint8Array(8 * MIB);
-    for (let done = 0; done < bytes; done += block.byteLength) {
-      for (let i = 0; i < block.byteLength; i += 65536) {
-        crypto.getRandomValues(block.subarray(i, i + 65536));
-      }
-      const piece = block.subarray(0, Math.min(block.byteLength, bytes - done));
-      for (let off = 0; off < piece.byteLength;) off += await file.write(piece.subarray(off));
-    }
-  } finally {
-    file.close();
-  }
 }
 
 async function buildPackage(

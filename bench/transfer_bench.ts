@@ -32,6 +32,7 @@
 // deno-lint-ignore-file no-console
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
+import { randomFile } from "./_data.ts";
 
 const MIB = 2 ** 20;
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -102,28 +103,6 @@ async function quiet(
   }).output();
   if (out.code !== 0 && !silent) {
     console.error(`(ignored) ${argv.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-}
-
-/** Writes `bytes` of random data to `path` unless it already has that size. */
-async function randomFile(path: string, bytes: number): Promise<void> {
-  try {
-    if ((await Deno.stat(path)).size === bytes) return;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    const block = new Uint8Array(8 * MIB);
-    for (let done = 0; done < bytes; done += block.byteLength) {
-      for (let i = 0; i < block.byteLength; i += 65536) {
-        crypto.getRandomValues(block.subarray(i, i + 65536));
-      }
-      const piece = block.subarray(0, Math.min(block.byteLength, bytes - done));
-      for (let off = 0; off < piece.byteLength;) off += await file.write(piece.subarray(off));
-    }
-  } finally {
-    file.close();
   }
 }
 
