@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { asciiText, isNull, plainKeyIndex } from "./json_scan.ts";
 import { checkGeometryJson } from "./wkb.ts";
 import {
   DATETIME_PROPERTIES,
@@ -99,7 +100,7 @@ export function confirmItemLine(shapes: ItemShapes, b: Uint8Array, start: number
   let hasZ = false;
   let hint = 0;
   for (;;) {
-    const key = keyIndex(TOP_KEYS, b, i, hint);
+    const key = plainKeyIndex(TOP_KEYS, b, i, hint);
     let keyEnd: number;
     if (key >= 0) {
       const bit = 1 << key;
@@ -184,10 +185,6 @@ function skipSpace(b: Uint8Array, i: number): number {
   return i;
 }
 
-function isNull(b: Uint8Array, i: number): boolean {
-  return b[i] === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c;
-}
-
 /**
  * The string at `b[i]` (a `"`), its escapes checked as `JSON.parse` does:
  * the index after it, or -1.
@@ -208,26 +205,6 @@ function skipString(b: Uint8Array, i: number): number {
     ) j += 6;
     else return -1;
   }
-}
-
-/** The index of the name the key at `b[i]` (a `"`) is, tried from `hint` on; -1 when none or escaped. */
-function keyIndex(names: readonly Uint8Array[], b: Uint8Array, i: number, hint: number): number {
-  const m = names.length;
-  if (m === 0 || b[i] !== 0x22) return -1;
-  for (let t = 0; t < m; t++) {
-    let j = hint + t;
-    if (j >= m) j -= m;
-    const name = names[j]!;
-    const n = name.length;
-    let k = 0;
-    for (; k < n; k++) {
-      // A name with a quote, backslash or control byte is never its raw bytes.
-      const c = b[i + 1 + k]!;
-      if (c !== name[k] || STRING_BYTE[c] !== 0) break;
-    }
-    if (k === n && b[i + 1 + n] === 0x22) return j;
-  }
-  return -1;
 }
 
 /** Whether a top-level key (its bytes) is a plain ASCII one other than the item's own. */
@@ -365,7 +342,7 @@ function fitObject(
       i = skipString(b, i);
       if (i < 0) return -1;
     } else {
-      const j = keyIndex(struct.utf8Names, b, i, hint);
+      const j = plainKeyIndex(struct.utf8Names, b, i, hint);
       if (j < 0) return -1;
       hint = j + 1;
       i += struct.utf8Names[j]!.length + 2;
@@ -396,7 +373,7 @@ function fitProperties(properties: StructShape, b: Uint8Array, i: number, stamp:
   if (b[i] === 0x7d) return i + 1;
   let hint = 0;
   for (;;) {
-    const j = keyIndex(names, b, i, hint);
+    const j = plainKeyIndex(names, b, i, hint);
     // A new property, or one named like an item-level column (never among the names).
     if (j < 0) return -1;
     // A duplicate key: `JSON.parse` keeps the last value.
@@ -422,14 +399,4 @@ function fitProperties(properties: StructShape, b: Uint8Array, i: number, stamp:
     if (b[i] !== 0x2c) return -1;
     i = skipSpace(b, i + 1);
   }
-}
-
-const charCodes: number[] = [];
-
-/** An ASCII byte range as a string. */
-function asciiText(b: Uint8Array, start: number, end: number): string {
-  const codes = charCodes;
-  codes.length = end - start;
-  for (let k = start; k < end; k++) codes[k - start] = b[k]!;
-  return String.fromCharCode.apply(null, codes);
 }
