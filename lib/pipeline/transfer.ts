@@ -283,6 +283,8 @@ async function proveExisting(
   if (wantSha === undefined && wantMd5 === undefined) return undefined;
   const digest = await digestObject(destination, {
     md5: wantMd5 !== undefined,
+    // One read: a transient failure here is retried by the whole-object attempts around it.
+    retry: { maxAttempts: 1 },
     signal: options.signal,
   });
   if (digest.size !== size) return undefined;
