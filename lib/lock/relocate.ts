@@ -17,7 +17,6 @@ import { redact } from "../stores/redact.ts";
 import { normalizeEtag } from "../stores/store.ts";
 import { type LockRow, lockRowLocation, lockTime } from "./schema.ts";
 import { itemAssetPath } from "./layout.ts";
-import { safeHref } from "./derive.ts";
 import { destinationOpenOptions, type PipelineOptions, runTransfers } from "../pipeline/engine.ts";
 import type { TransferResult, TransferTask } from "../pipeline/transfer.ts";
 
@@ -65,20 +64,6 @@ export interface RelocateRow {
   index: number;
   /** The destination location. */
   destination: Location;
-}
-
-/** One object a relocation would move (a dry run's line). */
-export interface RelocatePlan {
-  /** The item. */
-  item_id: string;
-  /** The asset. */
-  asset_key: string;
-  /** The source href. */
-  source: string;
-  /** The destination href. */
-  destination: string;
-  /** The locked size, when known. */
-  size_bytes: number | null;
 }
 
 /** A relocation stopped on an object (without `keepGoing`). */
@@ -391,32 +376,6 @@ export async function* plannedLock(
 ): AsyncIterable<LockRow[]> {
   for await (const batch of pairs) {
     yield batch.map((pair) => pairMoves(pair) ? pair.target : pair.source ?? pair.target);
-  }
-}
-
-/**
- * The objects a relocation would move, as source and destination hrefs
- * (for a human-readable plan), without touching any store.
- *
- * @param batches Batches of lock rows.
- * @param options Destination, layout, source prefix.
- * @returns One plan per moving row, in lock order.
- */
-export async function* planRelocation(
-  batches: AsyncIterable<readonly LockRow[]> | Iterable<readonly LockRow[]>,
-  options: Pick<RelocateOptions, "destination" | "sourcePrefix" | "layout">,
-): AsyncIterable<RelocatePlan> {
-  for await (const pairs of relocationPairs(batches, options)) {
-    for (const pair of pairs) {
-      if (!pairMoves(pair)) continue;
-      yield {
-        item_id: pair.source.item_id,
-        asset_key: pair.source.asset_key,
-        source: safeHref(pair.source),
-        destination: formatHref(lockRowLocation(pair.target)),
-        size_bytes: pair.source.size_bytes,
-      };
-    }
   }
 }
 
