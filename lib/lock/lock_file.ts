@@ -13,6 +13,7 @@
  * @module
  */
 import type { LockRow } from "./schema.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** What a lock's first bytes say it is. */
 export type LockFileFormat = "parquet" | "ipc";
@@ -112,7 +113,7 @@ export async function* readLockFile(path: string): AsyncIterable<LockRow[]> {
       first.push(value);
       got += value.byteLength;
     }
-    const head = concat(first);
+    const head = concatBytes(first);
     const format = lockFileFormat(head);
     if (format === undefined) throw unknownFormat(path, head);
     if (format === "parquet" && info.isFile) {
@@ -168,17 +169,6 @@ async function* spooledParquetRows(
   } finally {
     await Deno.remove(temp).catch(() => {});
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 /**
