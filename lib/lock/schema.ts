@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { type Location, normalizeStoreType, type StoreType } from "../stores/location.ts";
+import {
+  type Location,
+  normalizeEndpoint,
+  normalizeStoreType,
+  type StoreType,
+} from "../stores/location.ts";
+
+/** Re-exported for the lock's callers: an endpoint as stacpkg records it. */
+export { normalizeEndpoint };
 
 /** One row of the asset lock: where one asset of one item lives, and what is known of it. */
 export interface LockRow {
@@ -144,27 +152,6 @@ export function toLockRow(record: Record<string, unknown>, where: string): LockR
     last_modified: toIsoTime(record.last_modified, where),
     checksum: text("checksum", false),
   };
-}
-
-/**
- * An endpoint as stacpkg records it: trimmed, no trailing `/`, `https://`
- * added when it has no scheme; empty means null.
- *
- * @example
- * ```ts
- * import { normalizeEndpoint } from "./schema.ts";
- * import { equal } from "node:assert/strict";
- * equal(normalizeEndpoint("s3.example.com/"), "https://s3.example.com");
- * equal(normalizeEndpoint(" "), null);
- * ```
- *
- * @param value The endpoint or null.
- * @returns The normalised endpoint or null.
- */
-export function normalizeEndpoint(value: string | null | undefined): string | null {
-  const trimmed = value?.trim().replace(/\/+$/, "") ?? "";
-  if (trimmed === "") return null;
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `https://${trimmed}`;
 }
 
 /**

@@ -365,3 +365,29 @@ export function relativeHrefResolver(self: string): (href: string) => string {
   const dir = dirnamePosix(`/${keyStart === -1 ? "" : self.slice(keyStart + 1)}`);
   return (href) => prefix + resolvePosix(dir, href).slice(1);
 }
+
+/**
+ * An endpoint as stacpkg records it: trimmed, no trailing `/`, a scheme
+ * (`https://` unless told otherwise) added when it has none; empty means null.
+ *
+ * @example
+ * ```ts
+ * import { normalizeEndpoint } from "./location.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(normalizeEndpoint("s3.example.com/"), "https://s3.example.com");
+ * equal(normalizeEndpoint("localhost:4443", "http"), "http://localhost:4443");
+ * equal(normalizeEndpoint(" "), null);
+ * ```
+ *
+ * @param value The endpoint or null.
+ * @param scheme The scheme for an endpoint without one.
+ * @returns The normalised endpoint or null.
+ */
+export function normalizeEndpoint(
+  value: string | null | undefined,
+  scheme: "http" | "https" = "https",
+): string | null {
+  const trimmed = value?.trim().replace(/\/+$/, "") ?? "";
+  if (trimmed === "") return null;
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `${scheme}://${trimmed}`;
+}

@@ -25,7 +25,7 @@
 import { readEnv } from "../env.ts";
 import { NotSupportedError } from "./errors.ts";
 import { HttpStore } from "./http.ts";
-import { encodeKeyPath, type Location } from "./location.ts";
+import { encodeKeyPath, type Location, normalizeEndpoint } from "./location.ts";
 import type { GetOptions, ListEntry, ObjectMeta, ObjectStore, PutResult } from "./store.ts";
 
 /** The store types this driver reads. */
@@ -89,7 +89,7 @@ export function publicBucketTarget(
   if (location.store_type === "gs") {
     const emulator = env("STORAGE_EMULATOR_HOST");
     const endpoint = location.store_endpoint_url ??
-      (emulator ? withScheme(emulator, "http") : GCS_PUBLIC_ENDPOINT);
+      (emulator ? normalizeEndpoint(emulator, "http")! : GCS_PUBLIC_ENDPOINT);
     return { endpoint: endpoint.replace(/\/+$/, ""), container };
   }
   if (location.store_type !== "az") {
@@ -102,18 +102,16 @@ export function publicBucketTarget(
     return { endpoint: `https://${host}`, container: container.slice(0, at) };
   }
   const account = env("AZURE_STORAGE_ACCOUNT_NAME") ?? env("AZURE_STORAGE_ACCOUNT");
-  const endpoint = location.store_endpoint_url ?? env("AZURE_STORAGE_ENDPOINT") ??
-    (account ? `https://${account}.blob.core.windows.net` : undefined);
+  const endpoint = normalizeEndpoint(
+    location.store_endpoint_url ?? env("AZURE_STORAGE_ENDPOINT") ??
+      (account ? `https://${account}.blob.core.windows.net` : undefined),
+  );
   if (!endpoint) {
     throw new TypeError(
       `No Azure account for "az://${container}/${location.key}": set AZURE_STORAGE_ACCOUNT_NAME or AZURE_STORAGE_ENDPOINT, or record the row's store_endpoint_url (https://ACCOUNT.blob.core.windows.net)`,
     );
   }
-  return { endpoint: withScheme(endpoint, "https").replace(/\/+$/, ""), container };
-}
-
-function withScheme(endpoint: string, scheme: "http" | "https"): string {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(endpoint) ? endpoint : `${scheme}://${endpoint}`;
+  return { endpoint, container };
 }
 
 /**

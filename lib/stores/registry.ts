@@ -8,7 +8,7 @@
 import { type EnvReader, readEnv } from "../env.ts";
 import { FileStore } from "./file.ts";
 import { HttpStore } from "./http.ts";
-import { type Location, parseHref, resolvePosix } from "./location.ts";
+import { type Location, normalizeEndpoint, parseHref, resolvePosix } from "./location.ts";
 import { MemoryStore } from "./memory.ts";
 import { registerSecret } from "./redact.ts";
 import { type RetryOptions, RetryStore } from "./retry_store.ts";
@@ -81,13 +81,6 @@ export function bucketEnvSuffix(bucket: string): string {
  */
 export function stacpkgBucketEnvSuffix(bucket: string): string {
   return bucket.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").toUpperCase();
-}
-
-/** An endpoint as stacpkg reads one: trimmed, no trailing `/`, `https://` when it has no scheme. */
-function endpointUrl(value: string | undefined): string | undefined {
-  const trimmed = value?.trim().replace(/\/+$/, "") ?? "";
-  if (trimmed === "") return undefined;
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `https://${trimmed}`;
 }
 
 /** The bucket's endpoint in `STACPKG_S3_ENDPOINTS_JSON` (`{"bucket": "https://endpoint"}`). */
@@ -171,7 +164,7 @@ export function s3OptionsFor(
   registerSecret(sessionToken);
   const configured = perBucket("ENDPOINT") ?? endpointFromJson(bucket, env) ??
     env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL") ?? env("AWS_ENDPOINT");
-  const resolvedEndpoint = endpoint ?? endpointUrl(configured);
+  const resolvedEndpoint = endpoint ?? normalizeEndpoint(configured) ?? undefined;
   const pathStyle = pick("PATH_STYLE", "FERRY_S3_PATH_STYLE");
   return {
     bucket,
