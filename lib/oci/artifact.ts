@@ -14,6 +14,9 @@ import {
   ITEMS_MEDIA_TYPE,
   layerMediaTypeOf,
 } from "./media_types.ts";
+import { compareCodePoints, comparePaths } from "../path_order.ts";
+
+export { comparePaths };
 
 /** One file that goes into a folder's ZIP layer. */
 export interface ZipSourceFile {
@@ -70,42 +73,6 @@ export function checkSafePath(value: string, what: string): string {
   }
   if (why !== undefined) throw new SyntaxError(`Unsafe ${what} "${value}": ${why}`);
   return value;
-}
-
-/** Code point order of two names (what Python's string order is; UTF-16 order differs above U+D7FF). */
-function compareNames(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
-
-/**
- * Orders `/`-separated paths part by part, each part in code point order:
- * how Python sorts `pathlib` paths (`a/b/c` before `a/b-c`).
- *
- * @example
- * ```ts
- * import { comparePaths } from "./artifact.ts";
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(["a/b-c", "a/b/c", "B", "a"].sort(comparePaths), ["B", "a", "a/b/c", "a/b-c"]);
- * ```
- *
- * @param a A path.
- * @param b Another path.
- * @returns Negative, zero or positive.
- */
-export function comparePaths(a: string, b: string): number {
-  const x = a.split("/");
-  const y = b.split("/");
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = compareNames(x[i]!, y[i]!);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }
 
 async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
@@ -198,7 +165,7 @@ export async function planPackageLayers(dir: string): Promise<PlannedLayer[]> {
   ];
   const names: string[] = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  names.sort(compareNames);
+  names.sort(compareCodePoints);
   for (const name of names) {
     if (name === ITEMS_FILE || name === LOCK_FILE || name === "manifest.json") continue;
     checkSafePath(name, "package entry");

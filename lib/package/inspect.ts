@@ -11,6 +11,7 @@ import { parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { readLockParquet } from "../lock/parquet.ts";
 import { pythonJsonIndented } from "../python_json.ts";
+import { comparePaths } from "../path_order.ts";
 
 /** The items file of a package. */
 export const ITEMS_FILE = "items.parquet";
@@ -96,26 +97,6 @@ export function mediaTypeOf(path: string): string {
   const dot = name.lastIndexOf(".");
   if (dot <= 0) return "application/octet-stream";
   return MEDIA_TYPES[name.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
-}
-
-/** Python's `PurePosixPath` order: part by part, a path before the paths below it. */
-function comparePathParts(a: string, b: string): number {
-  const x = a.split("/");
-  const y = b.split("/");
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return compareCodePoints(x[i]!, y[i]!);
-  }
-  return x.length - y.length;
-}
-
-/** Strings by code point, as Python compares them (not by UTF-16 unit, as `<` does). */
-function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-  }
-  return x.length - y.length;
 }
 
 /**
@@ -211,7 +192,7 @@ export async function inspectPackage(dir: string): Promise<PackageInfo> {
   });
   if (!info.isDirectory) throw new TypeError(`Package "${dir}" is not a folder`);
   // In stacpkg's order, as Python sorts paths: `assets/x` before `assets.lock.parquet`.
-  const files = (await packageFiles(dir)).sort((a, b) => comparePathParts(a.path, b.path));
+  const files = (await packageFiles(dir)).sort((a, b) => comparePaths(a.path, b.path));
   const has = (name: string) => files.some((f) => f.path === name);
   const items = has(ITEMS_FILE)
     ? await itemFacts(`${dir}/${ITEMS_FILE}`)
