@@ -5,7 +5,7 @@
  * @module
  */
 import { TransientError } from "../stores/errors.ts";
-import { isTransportFailure } from "../stores/errors.ts";
+import { isTransient } from "../stores/errors.ts";
 import type { RegistryClient } from "./client.ts";
 
 /** A blob's identity. */
@@ -71,10 +71,8 @@ export function openResumableBlob(
         try {
           next = await reader.read();
         } catch (error) {
-          if (
-            !(error instanceof TransientError) && !isTransportFailure(error) &&
-            !(error instanceof TypeError)
-          ) throw error;
+          // A body fetch cuts off errors with a TypeError.
+          if (!isTransient(error) && !(error instanceof TypeError)) throw error;
           await resume(error);
           continue;
         }

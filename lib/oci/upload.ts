@@ -10,7 +10,7 @@
  * @module
  */
 import { HashStream } from "../pipeline/hash_stream.ts";
-import { isTransportFailure, NotFoundError, TransientError } from "../stores/errors.ts";
+import { isTransient, NotFoundError } from "../stores/errors.ts";
 import type { RegistryClient } from "./client.ts";
 import { nextOffsetOf } from "./client.ts";
 
@@ -76,10 +76,6 @@ function take(
       if (left === 0) controller.close();
     },
   }, { highWaterMark: 0 });
-}
-
-function transient(error: unknown): boolean {
-  return error instanceof TransientError || isTransportFailure(error);
 }
 
 /**
@@ -182,7 +178,7 @@ async function putMonolithic(
       return;
     } catch (error) {
       if (hash.mismatch) throw hash.mismatch;
-      if (!transient(error) || attempt >= maxAttempts) throw error;
+      if (!isTransient(error) || attempt >= maxAttempts) throw error;
       options.onBytes?.(-counted);
       options.onResume?.(0);
       session = undefined; // a failed PUT may have closed or spoiled the session
@@ -240,7 +236,7 @@ async function putChunked(
         if (reported !== undefined && reported !== offset) await dropSequential();
       } catch (error) {
         if (hash?.mismatch) throw hash.mismatch;
-        if (!transient(error) || ++failures >= maxAttempts) throw error;
+        if (!isTransient(error) || ++failures >= maxAttempts) throw error;
         await dropSequential();
         ({ location, offset } = await recover(client, repository, location, what));
         options.onResume?.(offset);
