@@ -9,6 +9,7 @@
  */
 import { registerSecret } from "../stores/redact.ts";
 import { PermissionDeniedError, TransientError } from "../stores/errors.ts";
+import { type EnvReader, readEnv } from "../env.ts";
 
 /** A user name and password (or token) for one registry. */
 export interface RegistryCredentials {
@@ -27,8 +28,8 @@ export type AuthBackend = "token" | "basic";
 
 /** Where {@linkcode loadCredentials} looks. */
 export interface CredentialSources {
-  /** Environment (`DOCKER_CONFIG`, `HOME`, `ORAS_USER`, `ORAS_PASS`). @default Deno.env */
-  env?: ((name: string) => string | undefined) | undefined;
+  /** Environment (`DOCKER_CONFIG`, `HOME`, `ORAS_USER`, `ORAS_PASS`); a variable the process may not read counts as unset. @default readEnv */
+  env?: EnvReader | undefined;
 }
 
 function registryKeyOf(key: string): string {
@@ -65,8 +66,8 @@ export async function loadCredentials(
   registry: string,
   sources: CredentialSources = {},
 ): Promise<RegistryCredentials | undefined> {
-  const env = sources.env ?? ((name: string) => Deno.env.get(name));
-  const dir = env("DOCKER_CONFIG") ?? (env("HOME") ? `${env("HOME")}/.docker` : undefined);
+  const env = sources.env ?? readEnv;
+  const dir = env("DOCKER_CONFIG") || (env("HOME") ? `${env("HOME")}/.docker` : undefined);
   const fromConfig = dir === undefined
     ? undefined
     : await fromDockerConfig(`${dir}/config.json`, registry);
