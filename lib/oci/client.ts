@@ -12,10 +12,11 @@ import {
   errorFromStatus,
   InvalidInputError,
   PermissionDeniedError,
-  type StoreError,
   TransientError,
 } from "../stores/errors.ts";
 import { type RetryOptions, withRetry } from "../stores/retry_store.ts";
+import { readAll } from "../stores/ext.ts";
+import type { EnvReader } from "../env.ts";
 import { ChecksumMismatchError } from "../pipeline/hash_stream.ts";
 import {
   type AuthBackend,
@@ -291,7 +292,12 @@ export class RegistryClient {
         headers: { accept: MANIFEST_ACCEPT },
       });
       if (response.status !== 200) await this.fail(response, what);
-      const body = await readLimited(response, MAX_MANIFEST_BYTES, what);
+      const body = await readAll(response.body ?? ReadableStream.from([]), MAX_MANIFEST_BYTES)
+        .catch((error) => {
+          throw error instanceof RangeError
+            ? new RangeError(`${what} is larger than ${MAX_MANIFEST_BYTES} bytes`)
+            : error;
+        });
       return { body, response };
     }, { ...this.retry, signal: this.signal });
     const digest = digestOf(bytes.body);
@@ -472,26 +478,6 @@ export function nextOffsetOf(headers: Headers): number | undefined {
   return end === 0 ? 0 : end + 1;
 }
 
-async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? new ReadableStream<Uint8Array>()) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      await response.body?.cancel().catch(() => {});
-      throw new RangeError(`${what} is larger than ${limit} bytes`);
-    }
-    parts.push(chunk);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 function skipBytes(body: ReadableStream<Uint8Array>, count: number): ReadableStream<Uint8Array> {
   let left = count;
   return body.pipeThrough(
@@ -508,11 +494,6 @@ function skipBytes(body: ReadableStream<Uint8Array>, count: number): ReadableStr
   );
 }
 
-/** Whether an error is worth another attempt (see `withRetry`). */
-export function isRetryable(error: unknown): error is StoreError {
-  return error instanceof TransientError;
-}
-
 /** How to reach and authorize with a registry (shared by push, pull and inspect). */
 export interface RegistryOptions {
   /** Speak HTTP instead of HTTPS. @default false */
@@ -523,8 +504,8 @@ export interface RegistryOptions {
   authBackend?: AuthBackend | undefined;
   /** Credentials; by default read by `loadCredentials` (Docker config, then `ORAS_USER`/`ORAS_PASS`). */
   credentials?: RegistryCredentials | undefined;
-  /** The environment credentials are read from. @default Deno.env */
-  env?: ((name: string) => string | undefined) | undefined;
+  /** The environment credentials are read from. @default readEnv */
+  env?: EnvReader | undefined;
   /** The transport. @default fetch */
   fetch?: typeof fetch | undefined;
   /** Retries of idempotent requests. */
