@@ -12,7 +12,7 @@ import {
   type OciReference,
   parseReference,
 } from "./reference.ts";
-import { yamlText } from "../package/inspect.ts";
+import { mdCell, yamlText } from "../package/inspect.ts";
 
 /** One layer of a remote package. */
 export interface RemotePackageFile {
@@ -115,7 +115,7 @@ export function formatRemotePackageInfo(
     "| path | media type | size | digest |",
     "| --- | --- | ---: | --- |",
     ...info.files.map((f) =>
-      `| \`${f.path.replace(/\|/g, "\\|")}\` | ${f.mediaType} | ${f.size} | \`${f.digest}\` |`
+      `| \`${mdCell(f.path)}\` | ${mdCell(f.mediaType)} | ${f.size} | \`${f.digest}\` |`
     ),
   ];
   return lines.join("\n") + "\n";

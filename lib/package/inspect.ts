@@ -286,8 +286,13 @@ function mdLine(text: string): string {
   return text.replace(/\r?\n|\r/g, "\\n");
 }
 
-/** Text for a Markdown table cell: on one line, `|` escaped (also inside code spans). */
-function mdCell(text: string): string {
+/**
+ * Text for a Markdown table cell: on one line, `|` escaped (also inside code spans).
+ *
+ * @param text The cell's text.
+ * @returns The escaped text.
+ */
+export function mdCell(text: string): string {
   return mdLine(text).replace(/\|/g, "\\|");
 }
 
