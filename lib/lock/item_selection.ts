@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { providerNamesOf } from "../stac/item.ts";
+import { itemFilter } from "../stac/json_input.ts";
 
 /** What selection reads of an item (a `StacItem` fits). */
 export interface SelectableItem {
@@ -44,15 +44,5 @@ export interface ItemSelection {
 export function itemSelector(
   selection: ItemSelection,
 ): ((item: SelectableItem) => boolean) | undefined {
-  const ids = selection.itemIds?.length ? new Set(selection.itemIds) : undefined;
-  const providers = selection.providers?.length ? new Set(selection.providers) : undefined;
-  if (!ids && !providers) return undefined;
-  return (item) => {
-    if (ids && !ids.has(item.id)) return false;
-    if (providers) {
-      for (const name of providerNamesOf(item)) if (providers.has(name)) return true;
-      return false;
-    }
-    return true;
-  };
+  return itemFilter({ itemIds: selection.itemIds, providers: selection.providers });
 }

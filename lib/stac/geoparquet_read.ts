@@ -18,7 +18,7 @@ import {
 } from "./item_layout.ts";
 import { ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
 import { decodeItemsBatch, itemsSchemaProblem } from "./items_decoder.ts";
-import { type ItemFilters, itemMatcher } from "./json_input.ts";
+import { itemFilter, type ItemFilters } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 import { DEFAULT_ROW_GROUP_SIZE } from "./geoparquet.ts";
 
@@ -275,10 +275,7 @@ export async function readItemsParquetRecordBatches(
   const name = options.source ?? (typeof source === "string" ? source : "parquet");
   const read = { ...options, source: name };
   const schema = await readParquetSchema(source, read);
-  const f = options.filters;
-  const keep = f?.collections?.length || f?.providers?.length || f?.itemIds?.length
-    ? itemMatcher(f)
-    : undefined;
+  const keep = itemFilter(options.filters);
   const complete = isFerrySchema(schema) && !schema.fields.some((c) => c.name === OVERFLOW_COLUMN);
   let encoder = complete ? ItemsEncoder.fromSchema(schema) : undefined;
   if (encoder && !keep) return { schema, batches: readParquetBatches(source, read) };

@@ -15,15 +15,15 @@ import {
 /** Which items to keep. Each list, when non-empty, must match. */
 export interface ItemFilters {
   /** Keep items whose `collection` is one of these. */
-  collections?: string[];
+  collections?: readonly string[] | undefined;
   /**
    * Keep items with a provider name among these: `properties.providers[].name`
    * (or a plain string entry), `properties.provider` or
    * `properties["oam:producer_name"]` (see `providerNamesOf`).
    */
-  providers?: string[];
+  providers?: readonly string[] | undefined;
   /** Keep items whose `id` is one of these. */
-  itemIds?: string[];
+  itemIds?: readonly string[] | undefined;
 }
 
 /** Options of the JSON/NDJSON readers. */
@@ -38,6 +38,40 @@ export interface JsonInputOptions {
 
 /** The default number of items per batch. */
 export const DEFAULT_BATCH_SIZE = 64000;
+
+/** What a filter reads of an item (a `StacItem` fits). */
+export interface FilterableItem {
+  /** The item id. */
+  id: string;
+  /** The item's collection. */
+  collection?: unknown;
+  /** The item's properties. */
+  properties?: Record<string, unknown> | null | undefined;
+}
+
+/**
+ * {@linkcode itemMatcher} when a filter is set, else undefined: callers skip
+ * the per-item call when every item passes.
+ *
+ * @example
+ * ```ts
+ * import { itemFilter } from "./json_input.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(itemFilter({ itemIds: [], providers: [] }), undefined);
+ * equal(itemFilter({ itemIds: ["a"] })!({ id: "a" }), true);
+ * ```
+ *
+ * @param filters The filters.
+ * @returns The predicate, or undefined for "all".
+ */
+export function itemFilter(
+  filters: ItemFilters | undefined,
+): ((item: FilterableItem) => boolean) | undefined {
+  const f = filters;
+  return f?.collections?.length || f?.providers?.length || f?.itemIds?.length
+    ? itemMatcher(f)
+    : undefined;
+}
 
 /**
  * A predicate for {@linkcode ItemFilters}.
@@ -55,7 +89,7 @@ export const DEFAULT_BATCH_SIZE = 64000;
  * @param filters The filters.
  * @returns A function that says whether an item passes.
  */
-export function itemMatcher(filters: ItemFilters = {}): (item: StacItem) => boolean {
+export function itemMatcher(filters: ItemFilters = {}): (item: FilterableItem) => boolean {
   const collections = filters.collections?.length ? new Set(filters.collections) : undefined;
   const providers = filters.providers?.length ? new Set(filters.providers) : undefined;
   const ids = filters.itemIds?.length ? new Set(filters.itemIds) : undefined;

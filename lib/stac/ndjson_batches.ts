@@ -17,12 +17,7 @@ import type * as arrow from "apache-arrow";
 import { type ItemsEncoder, ItemsSchemaInference } from "./items_encoder.ts";
 import { ndjsonItemsEncoder } from "./ndjson_schema.ts";
 import type { ItemsBatchBuilder } from "./item_batch_builder.ts";
-import {
-  DEFAULT_BATCH_SIZE,
-  type ItemFilters,
-  itemMatcher,
-  parseNdjsonLine,
-} from "./json_input.ts";
+import { DEFAULT_BATCH_SIZE, itemFilter, type ItemFilters, parseNdjsonLine } from "./json_input.ts";
 import { StacInputError, type StacItem } from "./item.ts";
 import { NdjsonBlocks } from "./ndjson_blocks.ts";
 
@@ -89,12 +84,6 @@ export async function ndjsonToRecordBatches(
   return { schema: encoder.schema, batches: reader.batches() };
 }
 
-function filterOf(options: NdjsonToArrowOptions): ((item: StacItem) => boolean) | undefined {
-  const f = options.filters;
-  const filtering = !!(f?.collections?.length || f?.providers?.length || f?.itemIds?.length);
-  return filtering ? itemMatcher(f) : undefined;
-}
-
 class NdjsonBatchReader {
   readonly #blocks: NdjsonBlocks;
   readonly #size: number;
@@ -124,7 +113,7 @@ class NdjsonBatchReader {
     this.#blocks = new NdjsonBlocks(stream, BLOCK_SIZE);
     this.#size = size;
     this.#source = options.source ?? "stdin";
-    this.#keep = filterOf(options);
+    this.#keep = itemFilter(options.filters);
     if (encoder) {
       this.#encoder = encoder;
       this.#builder = encoder.builder();

@@ -10,7 +10,7 @@
 import { ItemShapes, type PlainItemShapes } from "./item_shapes.ts";
 import { observeItemLine } from "./item_line_shapes.ts";
 import { confirmItemLine } from "./item_line_fit.ts";
-import { type ItemFilters, itemMatcher, parseNdjsonLine } from "./json_input.ts";
+import { itemFilter, type ItemFilters, parseNdjsonLine } from "./json_input.ts";
 import { StacInputError } from "./item.ts";
 
 /** What to read a block with. */
@@ -27,10 +27,6 @@ export interface NdjsonBlockOptions {
 export type NdjsonBlockShapes =
   | { shapes: PlainItemShapes; lines: number }
   | { error: { line: number; message: string } };
-
-function filtering(f: ItemFilters | undefined): boolean {
-  return !!(f?.collections?.length || f?.providers?.length || f?.itemIds?.length);
-}
 
 /**
  * The shapes of the items of a block of NDJSON lines.
@@ -54,7 +50,7 @@ export function observeNdjsonBlock(
   options: NdjsonBlockOptions,
 ): NdjsonBlockShapes {
   const shapes = new ItemShapes();
-  const keep = filtering(options.filters) ? itemMatcher(options.filters) : undefined;
+  const keep = itemFilter(options.filters);
   let line = options.firstLine;
   try {
     for (let start = 0; start < block.length; line++) {
