@@ -1,6 +1,10 @@
 /** Runs the ferry CLI in-process with captured standard streams. */
+import { equal, match, notEqual } from "node:assert/strict";
 import { main } from "../cli.ts";
 import { streamOf } from "../lib/stores/ext.ts";
+import { clearStoreCache } from "../lib/stores/registry.ts";
+import { itemsFromIpc } from "../lib/stac/ipc.ts";
+import type { StacItem } from "../lib/stac/item.ts";
 
 /** What a CLI run produced. */
 export interface CliResult {
@@ -96,5 +100,42 @@ export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<v
     await fn(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The items a successful run wrote to stdout as Arrow IPC. */
+export async function itemsOf(r: CliBytesResult): Promise<StacItem[]> {
+  equal(r.code, 0, r.stderr);
+  return (await Array.fromAsync(
+    itemsFromIpc(new Blob([r.stdout as Uint8Array<ArrayBuffer>]).stream()),
+  )).flat();
+}
+
+/** A failed run: non-zero exit, nothing on stdout, one line on stderr matching `pattern`. */
+export function failedOnce(r: CliBytesResult, pattern: RegExp): void {
+  notEqual(r.code, 0);
+  equal(r.stdout.byteLength, 0, "nothing on stdout");
+  equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  match(r.stderr.trimEnd(), pattern);
+}
+
+/** Runs `fn` with environment variables set (undefined: unset), the store cache cleared around it. */
+export async function withEnv(
+  vars: Record<string, string | undefined>,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+    clearStoreCache();
+  };
+  apply(vars);
+  try {
+    await fn();
+  } finally {
+    apply(saved);
   }
 }

@@ -1,10 +1,10 @@
-import { deepEqual, equal, match, notEqual } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
+import { deepEqual, equal, match } from "node:assert/strict";
+import { failedOnce as expectFailure, itemsOf, runCliBytes, withEnv, withTempDir } from "./_cli.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
 import { ALTERNATE_ASSETS_EXTENSION, FILE_EXTENSION } from "../lib/lock/enrich.ts";
-import { itemsFromIpc, itemsToIpc } from "../lib/stac/ipc.ts";
+import { itemsToIpc } from "../lib/stac/ipc.ts";
 import type { StacItem } from "../lib/stac/item.ts";
 import { dropNulls, fixtureItems, inBatches } from "../lib/stac/_testing.ts";
 import { lockRowFor } from "../lib/lock/_testing.ts";
@@ -14,21 +14,6 @@ const ferry = runCliBytes;
 
 async function ipcOf(items: StacItem[]): Promise<Uint8Array> {
   return new Uint8Array(await new Response(itemsToIpc(inBatches(items, 2))).arrayBuffer());
-}
-
-async function itemsOf(r: CliBytesResult): Promise<StacItem[]> {
-  equal(r.code, 0, r.stderr);
-  return (await Array.fromAsync(
-    itemsFromIpc(new Blob([r.stdout as Uint8Array<ArrayBuffer>]).stream()),
-  ))
-    .flat();
-}
-
-function expectFailure(r: CliBytesResult, pattern: RegExp) {
-  notEqual(r.code, 0);
-  equal(r.stdout.byteLength, 0, "nothing written");
-  equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
-  match(r.stderr.trimEnd(), pattern);
 }
 
 const row = (itemId: string, assetKey: string, over: Partial<LockRow> = {}): LockRow =>
@@ -41,22 +26,6 @@ const row = (itemId: string, assetKey: string, over: Partial<LockRow> = {}): Loc
   });
 
 const SWIFT_VARS = ["OS_STORAGE_URL", "OS_AUTH_TOKEN", "ST_AUTH", "ST_USER", "ST_KEY"];
-
-async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>) {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  const set = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-  };
-  set(vars);
-  try {
-    await fn();
-  } finally {
-    set(saved);
-  }
-}
 
 const noSwiftEnv = Object.fromEntries(SWIFT_VARS.map((k) => [k, undefined]));
 

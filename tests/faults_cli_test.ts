@@ -13,7 +13,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { runCli } from "./_cli.ts";
+import { runCli, withEnv } from "./_cli.ts";
 import { liveEnv, liveS3, uniqueName } from "./_live.ts";
 import {
   type FaultKind,
@@ -22,7 +22,7 @@ import {
   startFaultProxy,
 } from "./fault_proxy.ts";
 import { destinationKey, type LockRow, writeLockParquetFile } from "../lib/lock/mod.ts";
-import { bucketEnvSuffix, clearStoreCache } from "../lib/stores/registry.ts";
+import { bucketEnvSuffix } from "../lib/stores/registry.ts";
 import { listAll, putBytes } from "../lib/stores/ext.ts";
 import type { ObjectStore } from "../lib/stores/store.ts";
 import { SwiftObjectStore } from "../lib/stores/swift/mod.ts";
@@ -194,23 +194,6 @@ const UPLOAD_FAULTS = ["status503", "resetUpload"] as const;
 const DOWNLOAD_FAULTS = ["status503", "truncateBody"] as const;
 
 /** Sets environment variables for the duration of `fn`, then restores them. */
-async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>) {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-    clearStoreCache();
-  };
-  apply(vars);
-  try {
-    await fn();
-  } finally {
-    apply(saved);
-  }
-}
-
 Deno.test({
   name:
     "faults: relocate, validate --deep and store cp through a faulty proxy deliver intact objects or fail naming them",

@@ -4,9 +4,7 @@
  * as stacpkg's recipes pass them.
  */
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
-import { itemsFromIpc } from "../lib/stac/ipc.ts";
-import type { StacItem } from "../lib/stac/item.ts";
+import { type CliBytesResult, itemsOf, runCliBytes, withTempDir } from "./_cli.ts";
 import { readLockParquetRows, writeLockParquetFile } from "../lib/lock/parquet.ts";
 
 const ferry = runCliBytes;
@@ -67,13 +65,6 @@ async function drainFifos(): Promise<void> {
     const file = await Deno.open(path);
     await file.readable.pipeTo(new WritableStream());
   }
-}
-
-async function itemsOf(r: CliBytesResult): Promise<StacItem[]> {
-  equal(r.code, 0, r.stderr);
-  return (await Array.fromAsync(
-    itemsFromIpc(new Blob([r.stdout as Uint8Array<ArrayBuffer>]).stream()),
-  )).flat();
 }
 
 function validRows(r: CliBytesResult): { item_id: string; asset_key: string; valid: boolean }[] {

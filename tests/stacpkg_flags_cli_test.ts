@@ -4,8 +4,8 @@
  * --batch-size`, `inspect --format md`, `--key`/`--name`, the default
  * `alternate:name`; and locks that do not depend on the working directory.
  */
-import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { failedOnce, itemsOf, runCliBytes, withTempDir } from "./_cli.ts";
 import {
   type LockRow,
   lockRowsFromIpc,
@@ -14,8 +14,6 @@ import {
 } from "../lib/lock/mod.ts";
 import { streamOf } from "../lib/stores/ext.ts";
 import { resolvePosix } from "../lib/stores/location.ts";
-import { itemsFromIpc } from "../lib/stac/ipc.ts";
-import type { StacItem } from "../lib/stac/item.ts";
 
 const ferry = runCliBytes;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -23,20 +21,6 @@ const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 async function ipcRows(bytes: Uint8Array): Promise<LockRow[][]> {
   return await Array.fromAsync(lockRowsFromIpc(streamOf(bytes)));
-}
-
-async function itemsOf(r: CliBytesResult): Promise<StacItem[]> {
-  equal(r.code, 0, r.stderr);
-  return (await Array.fromAsync(
-    itemsFromIpc(new Blob([r.stdout as Uint8Array<ArrayBuffer>]).stream()),
-  )).flat();
-}
-
-function failedOnce(r: CliBytesResult, pattern: RegExp) {
-  notEqual(r.code, 0);
-  equal(r.stdout.byteLength, 0, "nothing on stdout");
-  equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
-  match(r.stderr.trimEnd(), pattern);
 }
 
 /** Items whose providers are named in each of the ways stacpkg reads. */

@@ -5,8 +5,8 @@
  * anonymously over their public HTTPS endpoints (here the live Swift's, a
  * public container standing in for a public bucket).
  */
-import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
-import { type CliBytesResult, runCliBytes, withTempDir } from "./_cli.ts";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { failedOnce, itemsOf, runCliBytes, withEnv, withTempDir } from "./_cli.ts";
 import { liveEnv, uniqueName } from "./_live.ts";
 import {
   type LockRow,
@@ -14,10 +14,8 @@ import {
   readLockParquetRows,
   writeLockParquetFile,
 } from "../lib/lock/mod.ts";
-import { clearStoreCache, openLocation } from "../lib/stores/registry.ts";
+import { openLocation } from "../lib/stores/registry.ts";
 import { getBytes, putBytes, streamOf } from "../lib/stores/ext.ts";
-import { itemsFromIpc } from "../lib/stac/ipc.ts";
-import type { StacItem } from "../lib/stac/item.ts";
 
 const ferry = runCliBytes;
 const env = liveEnv(
@@ -36,37 +34,6 @@ const live = { ignore: env === undefined, sanitizeOps: false, sanitizeResources:
 
 async function ipcRows(bytes: Uint8Array): Promise<LockRow[]> {
   return (await Array.fromAsync(lockRowsFromIpc(streamOf(bytes)))).flat();
-}
-
-async function itemsOf(r: CliBytesResult): Promise<StacItem[]> {
-  equal(r.code, 0, r.stderr);
-  return (await Array.fromAsync(
-    itemsFromIpc(new Blob([r.stdout as Uint8Array<ArrayBuffer>]).stream()),
-  )).flat();
-}
-
-function failedOnce(r: CliBytesResult, pattern: RegExp) {
-  notEqual(r.code, 0);
-  equal(r.stdout.byteLength, 0, "nothing on stdout");
-  equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
-  match(r.stderr.trimEnd(), pattern);
-}
-
-async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>) {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  const set = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-    clearStoreCache();
-  };
-  set(vars);
-  try {
-    await fn();
-  } finally {
-    set(saved);
-  }
 }
 
 /** Three local files, their items (NDJSON and IPC) and their lock (with checksums). */
