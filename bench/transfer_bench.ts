@@ -33,6 +33,7 @@
 import { writeLockParquetFile } from "../lib/lock/parquet.ts";
 import type { LockRow } from "../lib/lock/schema.ts";
 import { randomFile } from "./_data.ts";
+import { authenticate } from "../lib/stores/swift/auth.ts";
 
 const MIB = 2 ** 20;
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -113,17 +114,6 @@ async function purge(container: string): Promise<void> {
 }
 
 /** A TempAuth token for the curl runs. */
-async function swiftToken(): Promise<{ storageUrl: string; token: string }> {
-  const response = await fetch(Deno.env.get("ST_AUTH")!, {
-    headers: { "X-Auth-User": Deno.env.get("ST_USER")!, "X-Auth-Key": Deno.env.get("ST_KEY")! },
-  });
-  await response.body?.cancel();
-  return {
-    storageUrl: response.headers.get("x-storage-url")!,
-    token: response.headers.get("x-auth-token")!,
-  };
-}
-
 /**
  * `xargs -P 4` running one curl per line of `listPath` (written here), the
  * token read from a header file so it never shows in a command line.
@@ -231,7 +221,11 @@ async function main(): Promise<void> {
     "curl up": [],
     "curl down": [],
   };
-  const token = await swiftToken();
+  const token = await authenticate(
+    Deno.env.get("ST_AUTH")!,
+    Deno.env.get("ST_USER")!,
+    Deno.env.get("ST_KEY")!,
+  );
   const headerPath = `${dataDir}/curl-auth.txt`;
   await Deno.writeTextFile(headerPath, `X-Auth-Token: ${token.token}\n`, { mode: 0o600 });
   const listPath = `${dataDir}/curl-list.txt`;
