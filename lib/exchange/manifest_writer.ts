@@ -109,8 +109,9 @@ export class ManifestWriter {
     if (this.mode !== "overwrite" && this.mode !== "append_parts") {
       throw new TypeError(`Invalid mode "${this.mode}": expected overwrite or append_parts`);
     }
-    this.#options = options;
     this.#io = resolveExchangeOptions(options);
+    // Puts and the root update share the writer's budget, which holds its part buffer.
+    this.#options = { ...options, budget: this.#io.budget };
     this.#partMaxEntries = options.partMaxEntries ?? 50_000;
     this.#partMaxBytes = options.partMaxBytes ?? 50 * 1024 * 1024;
     for (

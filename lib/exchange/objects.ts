@@ -152,7 +152,7 @@ export async function getObject(
         store,
         shardEntryForKey(virtual.archiveKey),
         virtual.memberPath,
-        options,
+        io.pipeline,
       );
       if (!found) throw new NotFoundError(`Object not found: "${key}"`, { key });
       return found;
@@ -202,7 +202,7 @@ export async function* iterObjects(
   const expand = options.expandShards ?? true;
   let count = 0;
   const full = () => options.limit !== undefined && count >= options.limit;
-  for await (const entry of readManifest(store, manifestKey, options)) {
+  for await (const entry of readManifest(store, manifestKey, io.pipeline)) {
     if (full()) return;
     if (isFileEntry(entry)) {
       const { stream } = await getVerified(store, entry.key, {
@@ -211,7 +211,7 @@ export async function* iterObjects(
       count++;
       yield { entry, body: stream };
     } else if (isShardEntry(entry) && expand) {
-      for await (const member of readShardMembers(store, entry, options)) {
+      for await (const member of readShardMembers(store, entry, io.pipeline)) {
         if (full()) return;
         count++;
         yield { entry: member.entry, body: member.body };

@@ -262,10 +262,10 @@ export async function openShardMember(
 ): Promise<{ entry: FileEntry; body: ReadableStream<Uint8Array> } | undefined> {
   const io = resolveExchangeOptions(options);
   const archiveKey = shard.archive_key;
-  const members = readShardMembers(store, shard, options);
+  const members = readShardMembers(store, shard, io.pipeline);
   let internal: FileEntry[] | undefined;
   if (shard.compression === null) {
-    internal = await readShardManifest(store, shard, options);
+    internal = await readShardManifest(store, shard, io.pipeline);
     const listed = internal.find((e) => (e.member_path ?? e.key) === memberPath);
     const offset = numberField(listed?.offset_bytes);
     const size = numberField(listed?.size_bytes);
