@@ -14,6 +14,7 @@
  * @module
  */
 import { InvalidManifestError } from "./errors.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** An object in the store (a loose file), or a member of a shard. */
 export interface FileEntry {
@@ -306,7 +307,7 @@ export async function* textLines(
   let pendingBytes = 0;
   let line = 0;
   const decode = (parts: Uint8Array[], number: number): string => {
-    const bytes = parts.length === 1 ? parts[0]! : concat(parts);
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts);
     const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d
       ? bytes.length - 1
       : bytes.length;
@@ -341,16 +342,6 @@ export async function* textLines(
     line++;
     yield { text: decode(pending, line), line };
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

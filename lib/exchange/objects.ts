@@ -30,6 +30,8 @@ import { openShardMember, readShardMembers, shardEntryForKey } from "./shards.ts
 import { checkExtractable, unsafePathReason } from "./tar.ts";
 import { noteReleasedBytes } from "../reclaim.ts";
 import type { SourceObject } from "./shard_create.ts";
+import { pathExists } from "../fs.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** What an object can be written from. */
 export type PutSource = Uint8Array | string | SourceObject | ReadableStream<Uint8Array>;
@@ -309,12 +311,7 @@ class Staging {
   createdOutput = false;
 
   async open(): Promise<void> {
-    try {
-      await Deno.stat(this.output);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      this.createdOutput = true;
-    }
+    this.createdOutput = !(await pathExists(this.output));
     await Deno.mkdir(this.dir, { recursive: true });
   }
 }
@@ -337,10 +334,7 @@ async function writeFile(
   // One write instead of a stream per small file; the bytes are a member's, bounded above.
   const parts: Uint8Array[] = [];
   for await (const chunk of body) parts.push(chunk);
-  const bytes = parts.length === 1
-    ? parts[0]!
-    : new Uint8Array(await new Blob(parts as Uint8Array<ArrayBuffer>[]).arrayBuffer());
-  await Deno.writeFile(path, bytes, { createNew: true });
+  await Deno.writeFile(path, concatBytes(parts), { createNew: true });
 }
 
 async function extractShard(

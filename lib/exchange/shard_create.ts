@@ -8,7 +8,7 @@
  * @module
  */
 import { type ObjectStore, openLocation, streamOf, withRetry } from "../stores/mod.ts";
-import { pooledMap } from "../pipeline/mod.ts";
+import { mapOrdered, pooledMap } from "../pipeline/mod.ts";
 import {
   type FileEntry,
   parseJsonPreservingNumbers,
@@ -312,14 +312,12 @@ export async function* resolveShardItems(
   const window = Math.max(64, io.maxWorkers * 16);
   let batch: (ShardItem | ResolvedItem)[] = [];
   const flush = async function* () {
-    const results = new Array<ResolvedItem>(batch.length);
-    const indexed = batch.map((item, index) => ({ item, index }));
-    for await (
-      const done of pooledMap(io.maxWorkers, indexed, async ({ item, index }) => ({
-        index,
-        resolved: isResolved(item) ? item : await resolveShardItem(item, io.pipeline),
-      }))
-    ) results[done.index] = done.resolved;
+    const results = await mapOrdered(
+      batch,
+      io.maxWorkers,
+      (item) => isResolved(item) ? Promise.resolve(item) : resolveShardItem(item, io.pipeline),
+      { signal: io.signal },
+    );
     batch = [];
     yield* results;
   };
