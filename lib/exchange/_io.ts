@@ -6,12 +6,7 @@
  *
  * @module
  */
-import {
-  budgetedPut,
-  ChecksumMismatchError,
-  HashStream,
-  type StreamDigest,
-} from "../pipeline/mod.ts";
+import { budgetedPut, ChecksumMismatchError, sizeChecked } from "../pipeline/mod.ts";
 import {
   type ByteRange,
   type ObjectStore,
@@ -109,23 +104,22 @@ export function putBytesRetrying(
   );
 }
 
-/** A body being read and what it will prove. */
+/** A body being read. */
 export interface VerifiedBody {
-  /** The bytes, through `HashStream`. */
+  /** The bytes, size-checked when a size was expected. */
   stream: ReadableStream<Uint8Array>;
-  /** Size and SHA-256 once the stream ends; rejects on a size mismatch. */
-  digest: Promise<StreamDigest>;
 }
 
 /**
- * Opens `key` (the request retried on transient failures) with its bytes
- * counted and hashed; a size other than `expectedSize` errors the stream.
+ * Opens `key` (the request retried on transient failures); a size other
+ * than `expectedSize` errors the stream. Nothing here hashes: no reader of
+ * an exchange object has a checksum to compare with.
  *
  * @param store The store.
  * @param key The key.
  * @param options Expected size, range, signal.
  * @param io Retries.
- * @returns The stream and its digest.
+ * @returns The stream.
  */
 export async function getVerified(
   store: ObjectStore,
@@ -137,6 +131,8 @@ export async function getVerified(
     () => store.get(key, { range: options.range, signal: io.signal }),
     { ...io.retry, signal: io.signal },
   );
-  const hash = new HashStream({ expected: { size: options.expectedSize }, key });
-  return { stream: body.pipeThrough(hash, { signal: io.signal }), digest: hash.digest };
+  if (options.expectedSize === undefined) return { stream: body };
+  return {
+    stream: body.pipeThrough(sizeChecked(options.expectedSize, key), { signal: io.signal }),
+  };
 }

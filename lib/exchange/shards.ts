@@ -9,7 +9,7 @@
  * @module
  */
 import type { ObjectStore } from "../stores/mod.ts";
-import { HashStream } from "../pipeline/mod.ts";
+import { sizeChecked } from "../pipeline/mod.ts";
 import {
   type FileEntry,
   isFileEntry,
@@ -198,9 +198,13 @@ export async function* readShardMembers(
         known ?? { kind: "file", member_path: name, size_bytes: member.header.size } as FileEntry,
         name,
       );
-      const hash = new HashStream({ expected: { size: member.header.size }, key: entry.key });
       count++;
-      yield { entry, body: member.body.pipeThrough(hash), index: member.index, member };
+      yield {
+        entry,
+        body: member.body.pipeThrough(sizeChecked(member.header.size, entry.key)),
+        index: member.index,
+        member,
+      };
     }
     if (byPath === undefined) {
       throw new ShardReadError(archiveKey, `no internal manifest "${internalPath}"`);

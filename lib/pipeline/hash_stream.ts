@@ -254,3 +254,34 @@ export class HashStream extends TransformStream<Uint8Array, Uint8Array> {
     return this.#found.mismatch;
   }
 }
+
+/**
+ * Passes bytes through and errors with a size `ChecksumMismatchError` (as
+ * {@linkcode HashStream} does) when there are more or fewer than `size`:
+ * for reads whose bytes only their count proves, without hashing them.
+ *
+ * @example
+ * ```ts
+ * import { sizeChecked } from "./hash_stream.ts";
+ * import { rejects } from "node:assert/strict";
+ * const body = ReadableStream.from([new Uint8Array(3)]);
+ * await rejects(new Response(body.pipeThrough(sizeChecked(4, "k"))).arrayBuffer());
+ * ```
+ *
+ * @param size The expected byte count.
+ * @param key Names the object in errors.
+ * @returns The checking stream.
+ */
+export function sizeChecked(size: number, key?: string): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > size) throw new ChecksumMismatchError("size", size, `more than ${size}`, key);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (seen !== size) throw new ChecksumMismatchError("size", size, seen, key);
+    },
+  });
+}
