@@ -12,7 +12,7 @@ import {
   writeJsonLine,
   writeText,
 } from "./command.ts";
-import type { ParsedArgs } from "./parse_args.ts";
+import { type ParsedArgs, positiveIntegerFlag } from "./parse_args.ts";
 import type * as arrow from "apache-arrow";
 import {
   allItemsToRecordBatches,
@@ -50,13 +50,8 @@ function filtersOf(args: ParsedArgs): ItemFilters {
 }
 
 function batchSizeOf(args: ParsedArgs): number {
-  const text = args["batch-size"];
-  if (text === undefined) return DEFAULT_BATCH_SIZE;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Invalid --batch-size "${text}": expected a positive integer`);
-  }
-  return n;
+  const value = args["batch-size"];
+  return value === undefined ? DEFAULT_BATCH_SIZE : positiveIntegerFlag("batch-size", value);
 }
 
 async function inputOf(

@@ -9,7 +9,7 @@ import { deriveLock } from "../lock/derive.ts";
 import { parseChecksumAlgorithm } from "../lock/checksum.ts";
 import { LOCK_COLUMNS, type LockRow } from "../lock/schema.ts";
 import { readLockParquet, writeLockParquetFile } from "../lock/parquet.ts";
-import type { ParsedArgs } from "./parse_args.ts";
+import { type ParsedArgs, positiveIntegerFlag } from "./parse_args.ts";
 
 const PREVIEW_ROWS = 20;
 
@@ -21,12 +21,7 @@ const PREVIEW_ROWS = 20;
  * @throws {RangeError} For anything else.
  */
 export function parseMaxWorkers(value: string | boolean | string[] | undefined): number {
-  if (value === undefined) return 8;
-  const n = Number(value);
-  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) {
-    throw new RangeError(`Invalid --max-workers "${String(value)}": expected a positive integer`);
-  }
-  return n;
+  return value === undefined ? 8 : positiveIntegerFlag("max-workers", value);
 }
 
 /**
@@ -134,12 +129,7 @@ const derive: Command = {
  * @throws {RangeError} For anything else.
  */
 export function parseBatchSize(value: string | boolean | string[] | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) {
-    throw new RangeError(`Invalid --batch-size "${String(value)}": expected a positive integer`);
-  }
-  return n;
+  return value === undefined ? undefined : positiveIntegerFlag("batch-size", value);
 }
 
 const fromParquet: Command = {

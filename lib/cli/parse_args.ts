@@ -109,3 +109,19 @@ export function parseArgs(args: readonly string[], spec: ArgSpec): ParsedArgs {
   }
   return out;
 }
+
+/**
+ * A flag's value as a positive integer.
+ *
+ * @param name The flag, without `--`.
+ * @param value Its value.
+ * @returns The integer.
+ * @throws {RangeError} For anything else.
+ */
+export function positiveIntegerFlag(name: string, value: string | boolean | string[]): number {
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) {
+    throw new RangeError(`Invalid --${name} "${String(value)}": expected a positive integer`);
+  }
+  return n;
+}
